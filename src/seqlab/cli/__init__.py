@@ -1,0 +1,1 @@
+"""The ``seqlab`` command line; each module registers its own verbs."""

@@ -1,0 +1,43 @@
+"""``seqlab`` entry point: builds the parser from each command module and turns a
+``SeqlabError`` into one line on stderr (exit 2 for config mistakes, 1 otherwise)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from seqlab.errors import SeqlabError
+
+COMMAND_MODULES = ("seqlab.cli.run",)
+DATA_MODULES: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="seqlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    data = sub.add_parser("data", help="fetch, verify, build and inspect datasets")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="VERB")
+    for name in DATA_MODULES:
+        module = importlib.import_module(name)
+        getattr(module, "register_data", getattr(module, "register", None))(data_sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SeqlabError as exc:
+        print(f"seqlab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("seqlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

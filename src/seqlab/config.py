@@ -1,0 +1,233 @@
+"""Typed run configuration: one YAML per experiment, ``a.b=value`` overrides, one-line errors.
+
+A config has the sections ``data``, ``model``, ``optim``, ``trainer``, ``eval`` and ``seed``.
+``data`` is validated by the config class its dataset registered; ``model`` against the
+factory's signature; the rest by the classes below. Any mistake stops with one line that
+names the key and the valid choices (``ConfigError``, CLI exit code 2), e.g.::
+
+    unknown key 'optim.lrr' (did you mean 'lr'?); valid: name, lr, weight_decay, ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from seqlab.data.base import DataConfigBase
+from seqlab.data.registry import DATASETS
+from seqlab.errors import ConfigError
+from seqlab.models.registry import MODELS
+from seqlab.registry import suggest
+
+# Model arguments that come from the data (shapes), never from the YAML.
+DATA_DERIVED = ("num_classes", "in_channels", "seq_len", "num_rr", "vocab_size", "max_length", "pad_id")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class OptimConfig(Section):
+    """Optimiser, loss and learning-rate schedule."""
+
+    name: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+    l1: float = 0.0  # L1 penalty on weights, added to the loss
+    label_smoothing: float = 0.0
+    class_weights: Literal["none", "balanced"] = "none"  # weight the loss by inverse frequency
+    scheduler: Literal["none", "cosine", "step", "plateau", "onecycle", "linear_warmup"] = "none"
+    step_size: int = 10  # epochs, for scheduler=step
+    gamma: float = 0.1  # decay factor, for step and plateau
+    warmup_ratio: float = 0.0  # fraction of steps, for linear_warmup and onecycle
+    # per-parameter-group learning-rate multipliers, {name regex: factor} (discriminative LRs)
+    lr_mult: dict[str, float] = {}
+
+
+class TrainerConfig(Section):
+    """The Lightning trainer: epochs, devices, logging, checkpoint monitor."""
+
+    max_epochs: int = 10
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: int | Literal["auto"] = 1
+    num_nodes: int = 1
+    strategy: Literal["auto", "ddp", "ddp_spawn", "ddp_find_unused_parameters_true"] = "auto"
+    precision: Literal["auto", "32", "16-mixed", "bf16-mixed"] = "auto"  # auto: 16-mixed on GPU
+    gradient_clip_val: float | None = None
+    monitor: str = "val/macro_f1"
+    mode: Literal["max", "min"] = "max"
+    early_stopping_patience: int | None = None  # epochs without improvement; None = off
+    num_workers: int = 0
+    deterministic: bool = True
+    progress_bar: bool = True
+    log_every_n_steps: int = 50
+    limit_train_batches: float | int = 1.0
+    threads: int | None = None  # torch.set_num_threads; None = torch's default
+
+
+class EvalConfig(Section):
+    """What the final evaluation uses."""
+
+    split: Literal["test", "val"] = "test"
+    checkpoint: Literal["best", "last"] = "best"
+    batch_size: int = 1024
+
+
+class ModelConfig(Section):
+    """A registry name plus the factory's keyword arguments."""
+
+    name: str
+    params: dict[str, Any] = {}
+
+
+class RunConfig(Section):
+    name: str = "run"
+    seed: int = 0
+    data: DataConfigBase
+    model: ModelConfig
+    optim: OptimConfig = OptimConfig()
+    trainer: TrainerConfig = TrainerConfig()
+    eval: EvalConfig = EvalConfig()
+    # figures a paper reports for this protocol, printed beside ours by `seqlab reproduce`
+    reference: dict[str, Any] | None = None
+    # search space for `seqlab tune`: {"optim.lr": {"type": "float", "low": .., "high": .., "log": true}}
+    tune: dict[str, dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict in the YAML's own shape (what `load` reads back)."""
+        out = self.model_dump(mode="json", exclude={"data", "model"})
+        out["data"] = self.data.model_dump(mode="json")
+        out["model"] = {"name": self.model.name, **self.model.params}
+        return {k: out[k] for k in ("name", "seed", "data", "model", "optim", "trainer", "eval",
+                                    "reference", "tune") if out.get(k) is not None}
+
+
+SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig}
+TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "reference", "tune")
+
+
+def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Read a YAML file, apply ``a.b=value`` overrides, validate everything."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    for item in overrides:
+        apply_override(raw, item)
+    return from_dict(raw)
+
+
+def apply_override(raw: dict[str, Any], item: str) -> None:
+    """Set ``a.b.c=value`` in a nested dict; the value is parsed as YAML (``3e-4``, ``[1, 2]``)."""
+    key, sep, text = item.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"override {item!r} is not of the form key.sub=value")
+    value = yaml.safe_load(text) if text.strip() else None
+    node = raw
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"override {item!r}: {part!r} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def from_dict(raw: dict[str, Any]) -> RunConfig:
+    """Validate a plain dict (as read from YAML) into a ``RunConfig``."""
+    _check_keys(raw, TOP_KEYS, "")
+    for key in ("data", "model"):
+        if not isinstance(raw.get(key), dict) or "name" not in raw[key]:
+            raise ConfigError(f"missing '{key}.name': the {key} section must name a registered {key}"
+                              f" (see `seqlab list {key if key == 'data' else 'model'}s`)")
+    data = _validate(data_config_class(raw["data"]["name"]), raw["data"], "data")
+    model = ModelConfig(name=raw["model"]["name"],
+                        params=validate_model_params(raw["model"]["name"],
+                                                     {k: v for k, v in raw["model"].items() if k != "name"}))
+    sections = {k: _validate(cls, raw.get(k) or {}, k) for k, cls in SECTIONS.items()}
+    top = {k: raw[k] for k in ("name", "seed", "reference", "tune") if k in raw}
+    try:
+        return RunConfig(data=data, model=model, **sections, **top)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, RunConfig, "")) from None
+
+
+def data_config_class(name: str) -> type[DataConfigBase]:
+    _import_registries()
+    return DATASETS.get(name).meta.get("config", DataConfigBase)
+
+
+def validate_model_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Check YAML model arguments against the factory's signature (names and types)."""
+    _import_registries()
+    entry = MODELS.get(name)
+    fields = {}
+    for pname, param in inspect.signature(entry.fn).parameters.items():
+        if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            continue
+        hints = typing.get_type_hints(entry.fn)
+        default = None if param.default is inspect.Parameter.empty else param.default
+        fields[pname] = (hints.get(pname, Any) | None if default is None else hints.get(pname, Any), default)
+    for key in params:
+        if key in DATA_DERIVED and key in fields:
+            raise ConfigError(f"model.{key} comes from the data; remove it from the config")
+    cls = create_model(f"{name}_params", __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+                       **fields)
+    validated = _validate(cls, params, "model")
+    return {k: getattr(validated, k) for k in params}
+
+
+def _validate(cls: type[BaseModel], raw: dict[str, Any], prefix: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"'{prefix}' must be a mapping of keys, got {raw!r}")
+    try:
+        return cls(**raw)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc, cls, prefix)) from None
+
+
+def _one_line(exc: ValidationError, cls: type[BaseModel], prefix: str) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    key = f"{prefix}.{loc}" if prefix else loc
+    valid = [k for k in cls.model_fields if k != "params"]
+    if err["type"] == "extra_forbidden":
+        leaf = str(err["loc"][-1])
+        return f"unknown key '{key}'{suggest(leaf, valid)}; valid: {', '.join(valid)}"
+    if err["type"] == "missing":
+        return f"missing required key '{key}'"
+    if err["type"] == "literal_error":
+        return f"'{key}': {err['msg'].lower()}, got {err.get('input')!r}"
+    return f"'{key}': {err['msg'].lower()}, got {err.get('input')!r}"
+
+
+def _check_keys(raw: dict[str, Any], valid: tuple[str, ...], prefix: str) -> None:
+    for key in raw:
+        if key not in valid:
+            raise ConfigError(f"unknown key '{prefix}{key}'{suggest(str(key), list(valid))}; "
+                              f"valid: {', '.join(valid)}")
+
+
+def _import_registries() -> None:
+    """Fill the registries: importing the packages registers every model and dataset."""
+    import seqlab.data.catalog  # noqa: F401
+    import seqlab.models  # noqa: F401
+
+
+def save(config: RunConfig, path: str | Path) -> None:
+    from seqlab import atomic
+
+    atomic.write_text(path, yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))

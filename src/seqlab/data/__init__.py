@@ -1,0 +1,1 @@
+"""Datasets: raw files -> ``PreparedData`` (arrays per split). No Lightning here."""

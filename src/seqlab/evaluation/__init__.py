@@ -1,0 +1,1 @@
+"""Metrics from predictions alone (no model, no data loading): metrics.json, ROC curves."""

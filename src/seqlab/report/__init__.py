@@ -1,0 +1,1 @@
+"""Reports read run directories (config, metrics, logs) and write self-contained HTML."""

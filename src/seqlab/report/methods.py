@@ -1,0 +1,41 @@
+"""The report's Methods paragraph, generated from the resolved config (neurokit2's
+``*_methods`` idea): what a reader needs to repeat the run, with references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REFERENCES = {
+    "kachuee_resnet": "Kachuee M, Fazeli S, Sarrafzadeh M. ECG heartbeat classification: a deep transferable "
+                      "representation. IEEE ICHI 2018.",
+    "inter": "de Chazal P, O'Dwyer M, Reilly RB. Automatic classification of heartbeats using ECG morphology "
+             "and heartbeat interval features. IEEE Trans Biomed Eng 51(7), 2004.",
+    "mitbih": "Moody GB, Mark RG. The impact of the MIT-BIH Arrhythmia Database. IEEE EMB Mag 20(3), 2001.",
+    "lightning": "PyTorch Lightning (Falcon et al.) and torchmetrics (Detlefsen et al., JOSS 2022).",
+}
+
+
+def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    data, model = config.get("data", {}), config.get("model", {})
+    optim, trainer = config.get("optim", {}), config.get("trainer", {})
+    params = ", ".join(f"{k}={v}" for k, v in model.items() if k != "name") or "defaults"
+    text = (
+        f"Data: dataset '{data.get('name')}' ({summary.get('protocol', 'protocol not stated')}). "
+        f"Model: '{model.get('name')}' ({params}). "
+        f"Training: {optim.get('name', 'adam')} optimiser, learning rate {optim.get('lr')}, weight decay "
+        f"{optim.get('weight_decay', 0)}, scheduler {optim.get('scheduler', 'none')}, batch size "
+        f"{data.get('batch_size')}, up to {trainer.get('max_epochs')} epochs"
+        + (f" with early stopping (patience {trainer['early_stopping_patience']})"
+           if trainer.get("early_stopping_patience") is not None else "")
+        + f"; the checkpoint with the best {trainer.get('monitor', 'val/macro_f1')} on the validation split is "
+        f"evaluated; seed {config.get('seed')}. Macro averages are over the classes present in the evaluated "
+        f"split. Implemented with seqlab on PyTorch Lightning and torchmetrics."
+    )
+    refs = [REFERENCES["lightning"]]
+    if data.get("name") == "mitbih":
+        refs.append(REFERENCES["mitbih"])
+    if data.get("split") == "inter":
+        refs.append(REFERENCES["inter"])
+    if model.get("name") in REFERENCES:
+        refs.append(REFERENCES[model["name"]])
+    return {"text": text, "references": refs}

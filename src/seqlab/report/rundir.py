@@ -1,0 +1,53 @@
+"""Read what a run directory holds, tolerating the parts a run may lack (no curves for
+scikit-learn models, no timing for an evaluation-only run)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def read_run(run_dir: Path) -> dict[str, Any]:
+    run_dir = Path(run_dir)
+    if not (run_dir / "metrics.json").exists():
+        from seqlab.errors import SeqlabError
+
+        raise SeqlabError(f"{run_dir}/metrics.json not found: is {run_dir} a finished seqlab run?")
+    cfg_path = run_dir / "config.yaml"
+    return {
+        "dir": run_dir,
+        "config": yaml.safe_load(cfg_path.read_text(encoding="utf-8")) if cfg_path.exists() else {},
+        "metrics": read_json(run_dir / "metrics.json"),
+        "summary": read_json(run_dir / "data_summary.json"),
+        "timing": read_json(run_dir / "timing.json"),
+        "curves": read_curves(run_dir / "logs" / "csv" / "metrics.csv"),
+    }
+
+
+def read_curves(path: Path) -> dict[str, dict[int, float]]:
+    """{metric: {epoch: value}} from Lightning's CSV log; a resumed run may have logged an epoch
+    twice (killed after logging, before saving): the last row of each epoch wins."""
+    curves: dict[str, dict[int, float]] = {}
+    if not path.exists():
+        return curves
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            epoch = row.get("epoch")
+            if not epoch:
+                continue
+            for key, value in row.items():
+                if key in ("epoch", "step") or value in ("", None):
+                    continue
+                v = float(value)
+                if math.isfinite(v):
+                    curves.setdefault(key, {})[int(float(epoch))] = v
+    return curves

@@ -1,0 +1,1 @@
+"""Lightning training: one classifier module, one array data module, run orchestration."""

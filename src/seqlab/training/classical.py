@@ -1,0 +1,46 @@
+"""scikit-learn models through the same run directory, metrics and report as neural ones."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqlab import atomic
+from seqlab.config import RunConfig
+from seqlab.data.base import PreparedData
+from seqlab.models.registry import MODELS
+
+
+def fit(cfg: RunConfig, data: PreparedData, run_dir: Path, *, prepare_s: float) -> Any:
+    estimator = MODELS.get(cfg.model.name).fn(**cfg.model.params)
+    t0 = time.perf_counter()
+    estimator.fit(data.train.x, data.train.y)
+    fit_s = time.perf_counter() - t0
+    with atomic.atomic_open(run_dir / "checkpoints" / "model.pkl", "wb") as fh:
+        pickle.dump(estimator, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    val = predict_proba(estimator, data.val.x) if len(data.val) else None
+    if val is not None:
+        from seqlab.evaluation.metrics import compute
+
+        atomic.write_json(run_dir / "val_metrics.json", compute(data.val.y, val, data.classes))
+    atomic.write_json(run_dir / "timing.json", {
+        "prepare_s": round(prepare_s, 3), "train_s": round(fit_s, 3),
+        "train_samples_per_s": round(len(data.train) / max(fit_s, 1e-9), 1)})
+    return estimator
+
+
+def load(path: Path) -> Any:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
+def is_estimator(model: Any) -> bool:
+    return hasattr(model, "predict_proba") and not hasattr(model, "parameters")
+
+
+def predict_proba(estimator: Any, x: Any) -> np.ndarray:
+    return np.asarray(estimator.predict_proba(x), dtype=np.float32)

@@ -1,0 +1,111 @@
+"""Turn ``PreparedData`` splits into DataLoaders, with a shuffle order that survives resume.
+
+The train order of epoch ``e`` is drawn from a generator seeded with ``(seed, e)``: a run
+resumed from ``last.ckpt`` at epoch ``e`` sees exactly the batches an uninterrupted run sees
+(Lightning restores the epoch counter and calls ``set_epoch``, but not the global RNG).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from seqlab.data.base import PreparedData, Split
+
+
+def to_tensors(x: Any) -> Any:
+    """numpy inputs -> torch tensors (a dict stays a dict; float64 becomes float32)."""
+    if isinstance(x, dict):
+        return {k: to_tensors(v) for k, v in x.items()}
+    t = torch.from_numpy(np.ascontiguousarray(x))
+    return t.float() if t.dtype == torch.float64 else t
+
+
+class ArrayDataset(Dataset):
+    """In-memory tensors fetched a whole batch at a time (``__getitems__``): no per-sample
+    Python call and no collate of single items, which keeps the loader off the profile."""
+
+    def __init__(self, split: Split):
+        self.x = to_tensors(split.x)
+        self.y = torch.from_numpy(split.y.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __getitem__(self, i: int):
+        return self.__getitems__([i])
+
+    def __getitems__(self, index: list[int]):
+        idx = torch.as_tensor(index)
+        x = {k: v[idx] for k, v in self.x.items()} if isinstance(self.x, dict) else self.x[idx]
+        return x, self.y[idx]
+
+
+def keep_batch(batch):
+    """The dataset already returns a collated batch."""
+    return batch
+
+
+class EpochSeededSampler(Sampler[int]):
+    """A permutation (or, with ``weights``, a weighted draw with replacement) per epoch,
+    seeded by (seed, epoch) instead of the global RNG."""
+
+    def __init__(self, n: int, seed: int, weights: np.ndarray | None = None):
+        self.n, self.seed, self.epoch = n, seed, 0
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.double)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        if self.weights is None:
+            order = torch.randperm(self.n, generator=g)
+        else:
+            order = torch.multinomial(self.weights, self.n, replacement=True, generator=g)
+        return iter(order.tolist())
+
+
+def balanced_sample_weights(y: np.ndarray) -> np.ndarray:
+    """Per-sample weights so each class is drawn equally often."""
+    counts = np.bincount(y)
+    return 1.0 / counts[y]
+
+
+class ArrayDataModule(L.LightningDataModule):
+    """Loaders over a ``PreparedData``; the data itself is built (and cached) by the dataset."""
+
+    def __init__(self, data: PreparedData, *, batch_size: int, seed: int, sampler: str = "none",
+                 num_workers: int = 0, eval_batch_size: int = 1024, distributed: bool = False):
+        super().__init__()
+        self.data, self.batch_size, self.seed = data, batch_size, seed
+        self.sampler, self.num_workers = sampler, num_workers
+        self.eval_batch_size, self.distributed = eval_batch_size, distributed
+        self._sets = {name: ArrayDataset(data.split(name)) for name in ("train", "val", "test")}
+
+    def _loader(self, name: str, **kw) -> DataLoader:
+        return DataLoader(self._sets[name], collate_fn=keep_batch, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0,
+                          generator=torch.Generator().manual_seed(self.seed), **kw)
+
+    def train_dataloader(self) -> DataLoader:
+        y = self.data.train.y
+        if self.distributed and self.sampler == "none":
+            # Lightning swaps in a DistributedSampler seeded by (seed, epoch)
+            return self._loader("train", batch_size=self.batch_size, shuffle=True)
+        weights = balanced_sample_weights(y) if self.sampler == "weighted_sampler" else None
+        return self._loader("train", batch_size=self.batch_size,
+                            sampler=EpochSeededSampler(len(y), self.seed, weights))
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", batch_size=self.eval_batch_size)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", batch_size=self.eval_batch_size)

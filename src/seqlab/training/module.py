@@ -1,0 +1,138 @@
+"""One LightningModule for every classifier: loss, optimiser, schedule, per-stage metrics.
+
+It receives the model's registry name and keyword arguments (saved as hyper-parameters), so a
+checkpoint rebuilds its own network. Validation metrics are computed from a confusion matrix
+with macro averages over the classes present (see ``seqlab.evaluation.metrics``), so the
+monitored ``val/macro_f1`` is not dragged down by a class absent from the validation split.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics.classification import MulticlassConfusionMatrix
+
+from seqlab.evaluation.metrics import from_confusion
+from seqlab.models.registry import MODELS
+
+STAGES = ("train", "val", "test")
+
+
+def build_model(name: str, kwargs: dict[str, Any]) -> nn.Module:
+    import seqlab.models  # noqa: F401  (fills the registry)
+
+    return MODELS.get(name).fn(**kwargs)
+
+
+def forward_inputs(model: nn.Module, x: Any) -> torch.Tensor:
+    """A dict of inputs becomes keyword arguments (``{"x": ..., "rr": ...}``)."""
+    return model(**x) if isinstance(x, dict) else model(x)
+
+
+class Classifier(L.LightningModule):
+    def __init__(self, *, model_name: str, model_kwargs: dict[str, Any], classes: list[str],
+                 optim: dict[str, Any], class_weights: list[float] | None = None):
+        super().__init__()
+        self.save_hyperparameters()
+        self.model = build_model(model_name, model_kwargs)
+        self.classes = classes
+        self.optim = optim
+        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
+        self.loss_fn = nn.CrossEntropyLoss(weight=weight, label_smoothing=optim.get("label_smoothing", 0.0))
+        # ModuleDict keys cannot be "train" (an nn.Module method): key by "<stage>_cm"
+        self.confusion = nn.ModuleDict({f"{s}_cm": MulticlassConfusionMatrix(len(classes)) for s in STAGES})
+
+    def forward(self, x: Any) -> torch.Tensor:
+        return forward_inputs(self.model, x)
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self(x)  # (B, K)
+        loss = self.loss_fn(logits, y)
+        self.confusion[f"{stage}_cm"].update(logits.argmax(dim=1), y)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(y),
+                 prog_bar=stage == "val", sync_dist=stage != "train")
+        return loss
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        l1 = self.optim.get("l1", 0.0)
+        if l1:
+            loss = loss + l1 * sum(p.abs().sum() for n, p in self.model.named_parameters() if p.dim() > 1)
+        return loss
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def _log_epoch(self, stage: str) -> None:
+        metric = self.confusion[f"{stage}_cm"]
+        m = from_confusion(metric.compute().cpu().numpy(), self.classes)
+        metric.reset()
+        for key in ("accuracy", "macro_f1", "macro_sensitivity", "macro_ppv"):
+            if m[key] is not None:
+                self.log(f"{stage}/{key}", float(m[key]), prog_bar=key == "macro_f1" and stage == "val")
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self._log_epoch("val")
+        else:
+            self.confusion["val_cm"].reset()
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def configure_optimizers(self):
+        o = self.optim
+        groups = param_groups(self.model, o["lr"], o.get("lr_mult", {}))
+        if o["name"] == "sgd":
+            opt = torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"])
+        elif o["name"] == "adamw":
+            opt = torch.optim.AdamW(groups, lr=o["lr"], weight_decay=o["weight_decay"])
+        else:
+            opt = torch.optim.Adam(groups, lr=o["lr"], weight_decay=o["weight_decay"])
+        sched = build_scheduler(opt, o, self.trainer)
+        return opt if sched is None else {"optimizer": opt, "lr_scheduler": sched}
+
+
+def param_groups(model: nn.Module, lr: float, lr_mult: dict[str, float]) -> list[dict[str, Any]]:
+    """Group parameters by the first ``lr_mult`` regex their name matches (discriminative LRs);
+    frozen parameters are left out."""
+    groups: dict[float, list] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        mult = next((m for pat, m in lr_mult.items() if re.search(pat, name)), 1.0)
+        groups.setdefault(mult, []).append(p)
+    return [{"params": ps, "lr": lr * m} for m, ps in groups.items()]
+
+
+def build_scheduler(opt: torch.optim.Optimizer, o: dict[str, Any], trainer: L.Trainer):
+    kind = o["scheduler"]
+    if kind == "none":
+        return None
+    if kind == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=o["step_size"], gamma=o["gamma"])
+    if kind == "plateau":
+        return {"scheduler": torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=o["gamma"]),
+                "monitor": "val/loss"}
+    total = max(1, int(trainer.estimated_stepping_batches))
+    if kind == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
+    elif kind == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups],
+                                                    total_steps=total, pct_start=max(o["warmup_ratio"], 0.01))
+    else:  # linear_warmup: linear up over warmup_ratio of the steps, then linear down to 0
+        warm = max(1, int(o["warmup_ratio"] * total))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    return {"scheduler": sched, "interval": "step"}

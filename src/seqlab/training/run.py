@@ -1,0 +1,235 @@
+"""A training run from a config: prepare data, fit, checkpoint, evaluate, report.
+
+Run directory layout (other tools read it)::
+
+    RUN_DIR/config.yaml            resolved config (also inside every checkpoint)
+    RUN_DIR/data_summary.json      classes, samples per class per split, protocol notes
+    RUN_DIR/checkpoints/{best,last}.ckpt   (scikit-learn models: model.pkl)
+    RUN_DIR/logs/csv/metrics.csv   per-epoch curves; logs/tb/ for TensorBoard
+    RUN_DIR/metrics.json, predictions.npz, timing.json, report.html, plots/*.png
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from seqlab import atomic
+from seqlab import config as configlib
+from seqlab.config import DATA_DERIVED, RunConfig
+from seqlab.data.base import PreparedData
+from seqlab.data.registry import DATASETS
+from seqlab.errors import ConfigError, SeqlabError
+from seqlab.evaluation import metrics as metricslib
+from seqlab.models.registry import MODELS
+from seqlab.training import classical
+from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, load_checkpoint
+from seqlab.training.data import ArrayDataModule
+from seqlab.training.inference import split_proba
+from seqlab.training.module import Classifier
+
+RUN_DIR_ENV = "SEQLAB_RUN_DIR"  # lets DDP child processes find the directory rank 0 made
+
+
+def prepare_data(cfg: RunConfig) -> PreparedData:
+    configlib._import_registries()
+    return DATASETS.get(cfg.data.name).fn(cfg.data, seed=cfg.seed)
+
+
+def model_kwargs(cfg: RunConfig, data: PreparedData) -> dict[str, Any]:
+    """YAML model arguments plus the shapes the data dictates (only those the factory takes)."""
+    import inspect
+
+    accepted = inspect.signature(MODELS.get(cfg.model.name).fn).parameters
+    derived = {"num_classes": len(data.classes), **data.model_kwargs}
+    missing = [k for k in ("num_classes",) if k in accepted and k not in derived]
+    if missing:
+        raise ConfigError(f"dataset {cfg.data.name!r} does not provide {missing}")
+    return {**cfg.model.params, **{k: v for k, v in derived.items() if k in accepted and k in DATA_DERIVED}}
+
+
+def class_weights(cfg: RunConfig, data: PreparedData) -> list[float] | None:
+    if cfg.optim.class_weights == "none":
+        return None
+    counts = np.bincount(data.train.y, minlength=len(data.classes)).astype(float)
+    w = np.where(counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0.0)
+    return w.tolist()
+
+
+def new_run_dir(cfg: RunConfig, out: str | Path | None) -> Path:
+    if os.environ.get(RUN_DIR_ENV):
+        return Path(os.environ[RUN_DIR_ENV])
+    if out is not None:
+        return Path(out)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{cfg.name}-{stamp}"
+
+
+def write_run_header(run_dir: Path, cfg: RunConfig, data: PreparedData) -> None:
+    """Config, data summary and artifacts: everything known before training starts."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    configlib.save(cfg, run_dir / "config.yaml")
+    summary = {"classes": data.classes, "counts": data.class_counts(), **data.summary}
+    summary["model_kwargs"] = data.model_kwargs
+    atomic.write_json(run_dir / "data_summary.json", summary)
+    for name, src in data.artifacts.items():
+        dest = run_dir / "artifacts" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+
+
+def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool = True) -> L.Trainer:
+    t = cfg.trainer
+    callbacks: list[L.Callback] = [RngState()]
+    if enable_checkpointing:
+        callbacks.append(ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=t.monitor,
+                                         mode=t.mode, save_top_k=1, save_last=True,
+                                         enable_version_counter=False, auto_insert_metric_name=False))
+    if t.early_stopping_patience is not None:
+        callbacks.append(EarlyStopping(monitor=t.monitor, mode=t.mode, patience=t.early_stopping_patience))
+    if t.progress_bar:
+        callbacks.append(TQDMProgressBar(refresh_rate=max(1, t.log_every_n_steps // 5)))
+    precision = t.precision
+    if precision == "auto":
+        precision = "16-mixed" if torch.cuda.is_available() and t.accelerator != "cpu" else "32-true"
+    return L.Trainer(
+        max_epochs=t.max_epochs, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        strategy=t.strategy, precision=precision, gradient_clip_val=t.gradient_clip_val,
+        deterministic=t.deterministic, callbacks=callbacks, enable_progress_bar=t.progress_bar,
+        logger=[CSVLogger(run_dir / "logs", name="csv", version=""),
+                TensorBoardLogger(run_dir / "logs", name="tb", version="", default_hp_metric=False)],
+        log_every_n_steps=t.log_every_n_steps, limit_train_batches=t.limit_train_batches,
+        num_sanity_val_steps=0, enable_checkpointing=enable_checkpointing,
+        plugins=[AtomicCheckpointIO()], enable_model_summary=False,
+    )
+
+
+def setup_process(cfg: RunConfig) -> None:
+    if cfg.trainer.threads:
+        torch.set_num_threads(cfg.trainer.threads)
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+
+def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | None = None,
+          data: PreparedData | None = None, report: bool = True) -> Path:
+    """Fit a model and write a complete run directory; returns its path."""
+    setup_process(cfg)
+    t0 = time.perf_counter()
+    data = data if data is not None else prepare_data(cfg)
+    prepare_s = time.perf_counter() - t0
+    run_dir = resume_from if resume_from is not None else new_run_dir(cfg, out)
+    if resume_from is None and (run_dir / "checkpoints" / "last.ckpt").exists() and not os.environ.get(RUN_DIR_ENV):
+        raise SeqlabError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
+    write_run_header(run_dir, cfg, data)
+    if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
+        classical.fit(cfg, data, run_dir, prepare_s=prepare_s)
+        return finish(run_dir, cfg, data, report=report)
+    os.environ[RUN_DIR_ENV] = str(run_dir)
+    module = Classifier(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
+                        optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data))
+    module.hparams["config"] = cfg.to_dict()
+    trainer = build_trainer(cfg, run_dir)
+    dm = ArrayDataModule(data, batch_size=cfg.data.batch_size, seed=cfg.seed, sampler=cfg.data.sampler,
+                         num_workers=cfg.trainer.num_workers, eval_batch_size=cfg.eval.batch_size,
+                         distributed=trainer.world_size > 1)
+    ckpt = run_dir / "checkpoints" / "last.ckpt" if resume_from is not None else None
+    start_epoch = load_checkpoint(ckpt)["epoch"] + 1 if ckpt else 0
+    t1 = time.perf_counter()
+    trainer.fit(module, datamodule=dm, ckpt_path=ckpt)
+    fit_s = time.perf_counter() - t1
+    if not trainer.is_global_zero:
+        return run_dir
+    epochs = trainer.current_epoch - start_epoch
+    steps = trainer.global_step
+    timing = _read_timing(run_dir)
+    timing.update({"prepare_s": round(prepare_s, 3), "epochs_run": trainer.current_epoch,
+                   "train_s": round(timing.get("train_s", 0.0) + fit_s, 3)})
+    if epochs > 0:
+        timing["train_samples_per_s"] = round(len(data.train) * epochs / fit_s, 1)
+        timing["step_ms"] = round(1000 * fit_s / max(1, steps - timing.get("steps_before", 0)), 2)
+    timing["steps_before"] = steps
+    atomic.write_json(run_dir / "timing.json", timing)
+    os.environ.pop(RUN_DIR_ENV, None)
+    return finish(run_dir, cfg, data, report=report)
+
+
+def _read_timing(run_dir: Path) -> dict[str, Any]:
+    import json
+
+    path = run_dir / "timing.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def resume(run_dir: str | Path) -> Path:
+    """Continue a killed run from ``checkpoints/last.ckpt`` with its saved config."""
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if not last.exists():
+        raise SeqlabError(f"cannot resume {run_dir}: no checkpoints/last.ckpt (the run saved no epoch yet; "
+                          f"start it again with `seqlab train`)")
+    cfg = configlib.load(run_dir / "config.yaml")
+    return train(cfg, resume_from=run_dir)
+
+
+def load_model(run_dir: Path, which: str = "best"):
+    """Rebuild the trained network (or scikit-learn estimator) of a run."""
+    pkl = run_dir / "checkpoints" / "model.pkl"
+    if pkl.exists():
+        return classical.load(pkl)
+    path = run_dir / "checkpoints" / f"{which}.ckpt"
+    if not path.exists():
+        raise SeqlabError(f"{path} not found: is {run_dir} a finished seqlab run?")
+    ckpt = load_checkpoint(path)
+    hp = ckpt["hyper_parameters"]
+    module = Classifier(**{k: hp[k] for k in ("model_name", "model_kwargs", "classes", "optim", "class_weights")})
+    module.load_state_dict(ckpt["state_dict"])
+    return module.model.eval()
+
+
+def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None = None,
+             cfg: RunConfig | None = None, data: PreparedData | None = None) -> dict[str, Any]:
+    """Re-evaluate a run's checkpoint on a split; writes metrics.json and predictions.npz."""
+    run_dir = Path(run_dir)
+    if cfg is None:
+        cfg = configlib.load(run_dir / "config.yaml")
+    if data_dir is not None:
+        if "source" not in type(cfg.data).model_fields:
+            raise ConfigError(f"dataset {cfg.data.name!r} has no 'source' field; --data-dir does not apply")
+        cfg.data.source = data_dir
+    split = split or cfg.eval.split
+    data = data if data is not None else prepare_data(cfg)
+    model = load_model(run_dir, cfg.eval.checkpoint)
+    part = data.split(split)
+    t0 = time.perf_counter()
+    probs = classical.predict_proba(model, part.x) if classical.is_estimator(model) else \
+        split_proba(model, part, cfg.eval.batch_size)
+    infer_s = time.perf_counter() - t0
+    result = metricslib.compute(part.y, probs, data.classes)
+    result["split"] = split
+    atomic.write_json(run_dir / "metrics.json" if split == cfg.eval.split else run_dir / f"metrics_{split}.json",
+                      result)
+    atomic.save_npz(run_dir / f"predictions_{split}.npz", y_true=part.y, probs=probs)
+    timing = _read_timing(run_dir)
+    timing.update({"inference_s": round(infer_s, 4), "inference_samples": len(part),
+                   "inference_samples_per_s": round(len(part) / max(infer_s, 1e-9), 1)})
+    atomic.write_json(run_dir / "timing.json", timing)
+    return result
+
+
+def finish(run_dir: Path, cfg: RunConfig, data: PreparedData, *, report: bool = True) -> Path:
+    evaluate(run_dir, cfg=cfg, data=data)
+    if report:
+        from seqlab.report.html import write_report
+
+        write_report(run_dir)
+    return run_dir

@@ -28,7 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    _quiet_lightning()
+    parser = build_parser()
+    # overrides (key=value) may come after options such as --out: argparse leaves those over
+    args, extra = parser.parse_known_args(argv)
+    stray = [e for e in extra if e.startswith("-") or "=" not in e]
+    if stray or (extra and not hasattr(args, "overrides")):
+        parser.error(f"unrecognized arguments: {' '.join(stray or extra)}")
+    if extra:
+        args.overrides = list(args.overrides or []) + extra
     try:
         return int(args.func(args) or 0)
     except SeqlabError as exc:
@@ -37,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seqlab: interrupted", file=sys.stderr)
         return 130
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's start-up chatter (GPU/TPU lines, tips) off the user's screen."""
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*(LeafSpec|litlogger|limit_train_batches|does not have many workers)")
 
 
 if __name__ == "__main__":

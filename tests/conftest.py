@@ -1,0 +1,43 @@
+"""Shared fixtures: where the real data lives, and a finished smoke run to inspect."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SEQLAB_SHARED_DATA", REPO.parent / "shared" / "data"))
+SMOKE = REPO / "configs" / "smoke.yaml"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> Path:
+    """One finished smoke run (train -> checkpoint -> evaluate -> report), shared by tests."""
+    from seqlab import config
+    from seqlab.training import run
+
+    out = tmp_path_factory.mktemp("smoke") / "run"
+    return run.train(config.load(SMOKE), out)
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch) -> Path:
+    """An empty $SEQLAB_DATA so tests never touch the user's data or cache."""
+    root = tmp_path / "seqlab-data"
+    monkeypatch.setenv("SEQLAB_DATA", str(root))
+    return root
+
+
+def copy_tree(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    return dest

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from seqlab import atomic
 from seqlab.evaluation.metrics import roc_curves
+from seqlab.evaluation.reference import reference_rows
 from seqlab.report import plots
 from seqlab.report.methods import methods_paragraph
 from seqlab.report.rundir import read_run
@@ -58,6 +59,8 @@ def write_report(run_dir: str | Path) -> Path:
     html = _env.get_template("report.html.j2").render(
         run=run, m=run["metrics"], summary=run["summary"], timing=run["timing"],
         methods=methods_paragraph(run["config"], run["summary"]),
+        reference=reference_rows(run["metrics"], run["config"].get("reference"))
+        if run["config"].get("reference") else None,
         config_yaml=(run["dir"] / "config.yaml").read_text(encoding="utf-8")
         if (run["dir"] / "config.yaml").exists() else "",
         images={k: base64.b64encode(v).decode("ascii") for k, v in figs.items()},

@@ -1,0 +1,61 @@
+"""``seqlab reproduce`` (paper protocols) and ``seqlab predict`` (classify a new record)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reproduce", help="run a paper's protocol end to end; prints ours beside the paper's")
+    p.add_argument("name", help="protocol name (configs/ecg/NAME.yaml) or a YAML path")
+    p.add_argument("overrides", nargs="*", help="key.sub=value overrides")
+    p.add_argument("--data-dir", help="where the records are (overrides data.source)")
+    p.add_argument("--out", help="run directory")
+    p.add_argument("--cv-only", action="store_true",
+                   help="patient-wise cross-validation inside the training records only")
+    p.add_argument("--folds", type=int, help="number of record folds for --cv-only")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("predict", help="classify every beat of a WFDB record with a trained run")
+    p.add_argument("run_dir")
+    p.add_argument("record", help="WFDB record path without extension, e.g. data/mitdb/100")
+    p.add_argument("--out", help="CSV path (default RECORD_NAME.seqlab.csv in the current directory)")
+    p.add_argument("--annotations", metavar="EXT", help="use this annotation file's beats (e.g. atr) "
+                                                         "instead of detecting R peaks")
+    p.set_defaults(func=cmd_predict)
+
+
+def cmd_reproduce(args) -> int:
+    from seqlab.cli.run import print_summary
+    from seqlab.evaluation.reference import reference_table
+    from seqlab.training.protocols import reproduce
+
+    run_dir = reproduce(args.name, data_dir=args.data_dir, out=args.out, cv_only=args.cv_only,
+                        folds=args.folds, overrides=args.overrides)
+    import yaml
+
+    metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
+    reference = yaml.safe_load((Path(run_dir) / "config.yaml").read_text()).get("reference")
+    print_summary(run_dir)
+    if "cv" in metrics:
+        cv = metrics["cv"]
+        print(f"cross-validation over {cv['folds']} record folds: macro F1 "
+              f"{cv['macro_f1']['mean']:.4f} ± {cv['macro_f1']['std']:.4f} (mean ± sd over folds); "
+              f"table below pools every fold's predictions")
+    print(reference_table(metrics, reference))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from seqlab.training.predict import predict_record
+
+    result = predict_record(args.run_dir, args.record, out=args.out, annotations=args.annotations)
+    print(f"{result['n_beats']:,} beats in {result['seconds']:.2f} s "
+          f"({result['realtime_factor']:,.0f}x real time)")
+    for name, n in result["counts"].items():
+        print(f"{name:>6} {n:>8,}")
+    print(f"csv: {result['csv']}")
+    print(f"annotations: {result['annotation']}")
+    return 0

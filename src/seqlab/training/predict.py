@@ -1,0 +1,90 @@
+"""``seqlab predict RUN_DIR RECORD``: classify every beat of a record the model never saw.
+
+The record goes through exactly the preprocessing the run's dataset used (same lead, rate,
+filters, window, normalisation and RR features, via ``beats_from_record``); only the R peaks
+differ: detected on the raw lead by seqlab's detector unless ``annotations`` names an
+annotation file to take the beats from. Writes a CSV (sample, time, class, probabilities) and
+a WFDB annotation file (``RECORD.<ext>``, readable by ``wfdb.rdann``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqlab import atomic
+from seqlab import config as configlib
+from seqlab.errors import ConfigError, SeqlabError
+from seqlab.training.inference import predict_proba
+from seqlab.training.run import load_model
+
+# the annotation symbol written for each class name (AAMI classes use their own letter)
+WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "L": "L", "R": "R", "A": "A",
+               "normal": "N", "abnormal": "Q"}
+
+
+def predict_record(run_dir: str | Path, record: str | Path, *, out: str | Path | None = None,
+                   annotations: str | None = None, ann_ext: str = "seqlab") -> dict[str, Any]:
+    from seqlab.data.ecg.segment import beats_from_record, read_record_for
+
+    run_dir, record = Path(run_dir), Path(record)
+    cfg = configlib.load(run_dir / "config.yaml")
+    if "peaks" not in type(cfg.data).model_fields:
+        raise ConfigError(f"{run_dir} was trained on {cfg.data.name!r}, not on ECG beats; predict needs an ECG run")
+    classes = configlib_classes(run_dir)
+    t0 = time.perf_counter()
+    model = load_model(run_dir, cfg.eval.checkpoint)
+    opts = cfg.data.model_copy(update={"peaks": "reference" if annotations else "seqlab"})
+    rec = read_record_for(record, opts, annotator=annotations)
+    inputs, peaks = beats_from_record(rec, opts)
+    if len(peaks) == 0:
+        raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
+    probs = predict_proba(model, inputs)
+    labels = probs.argmax(axis=1)
+    seconds = time.perf_counter() - t0
+    out = Path(out) if out else Path(f"{record.name}.seqlab.csv")
+    write_csv(out, peaks, rec.fs, labels, probs, classes)
+    ann_path = write_annotations(out.parent, record.name, peaks, labels, classes, rec.fs, ann_ext)
+    counts = {c: int((labels == i).sum()) for i, c in enumerate(classes)}
+    duration = len(rec.signal) / rec.fs
+    return {"n_beats": int(len(peaks)), "counts": counts, "csv": str(out), "annotation": str(ann_path),
+            "seconds": seconds, "realtime_factor": duration / max(seconds, 1e-9)}
+
+
+def configlib_classes(run_dir: Path) -> list[str]:
+    import json
+
+    return json.loads((run_dir / "data_summary.json").read_text())["classes"]
+
+
+def write_csv(path: Path, peaks: np.ndarray, fs: float, labels: np.ndarray, probs: np.ndarray,
+              classes: list[str]) -> None:
+    header = ",".join(["sample", "time_s", "class"] + [f"p_{c}" for c in classes])
+    names = np.asarray(classes, dtype=object)[labels]
+    lines = [header]
+    lines += [f"{s},{s / fs:.3f},{n}," + ",".join(f"{p:.4f}" for p in row)
+              for s, n, row in zip(peaks.tolist(), names, probs.tolist())]
+    atomic.write_text(path, "\n".join(lines) + "\n")
+
+
+def write_annotations(directory: Path, record_name: str, peaks: np.ndarray, labels: np.ndarray,
+                      classes: list[str], fs: float, ext: str) -> Path:
+    """A WFDB annotation file; wfdb writes into the working directory, so do it from a
+    temporary directory and move the file atomically."""
+    import os
+    import tempfile
+
+    import wfdb
+
+    symbols = [WFDB_SYMBOL.get(c, "Q") for c in np.asarray(classes, dtype=object)[labels]]
+    aux = [c for c in np.asarray(classes, dtype=object)[labels]]
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        wfdb.wrann(record_name, ext, np.asarray(peaks, dtype=np.int64), symbol=symbols,
+                   aux_note=aux, fs=int(round(fs)), write_dir=tmp)
+        target = directory / f"{record_name}.{ext}"
+        os.replace(Path(tmp) / f"{record_name}.{ext}", target)
+    return target

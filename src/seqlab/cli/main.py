@@ -8,7 +8,7 @@ import sys
 
 from seqlab.errors import SeqlabError
 
-COMMAND_MODULES = ("seqlab.cli.run",)
+COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg")
 DATA_MODULES: tuple[str, ...] = ()
 
 
@@ -52,7 +52,10 @@ def _quiet_lightning() -> None:
     import logging
     import warnings
 
-    for name in ("lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+    # lightning sets its package loggers to INFO when imported, so quiet the modules that talk
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
+                 "lightning.pytorch.trainer.connectors.logger_connector.logger_connector",
+                 "lightning.pytorch.accelerators.cuda", "lightning.pytorch.utilities.model_summary"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=r".*(LeafSpec|litlogger|limit_train_batches|does not have many workers)")
 

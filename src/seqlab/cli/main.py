@@ -8,7 +8,7 @@ import sys
 
 from seqlab.errors import SeqlabError
 
-COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg")
+COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.crawl")
 DATA_MODULES: tuple[str, ...] = ()
 
 

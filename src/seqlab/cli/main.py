@@ -8,8 +8,8 @@ import sys
 
 from seqlab.errors import SeqlabError
 
-COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.crawl")
-DATA_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.crawl", "seqlab.cli.toolbox")
+DATA_MODULES = ("seqlab.cli.ecg_data",)
 
 
 def build_parser() -> argparse.ArgumentParser:

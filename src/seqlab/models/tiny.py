@@ -17,12 +17,12 @@ class TinyCNN(nn.Module):
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(width, num_classes))
 
-    def forward(self, x: torch.Tensor, rr: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))  # (B, C, T) -> (B, width, 1) -> (B, K)
 
 
 @register_model
-def tiny_cnn(*, num_classes: int, in_channels: int = 1, seq_len: int = 64, num_rr: int = 0,
+def tiny_cnn(*, num_classes: int, in_channels: int = 1, seq_len: int = 64,
              width: int = 16, dropout: float = 0.0) -> nn.Module:
     """Two-layer 1D-CNN with global average pooling (smoke tests, benchmarks)."""
     return TinyCNN(in_channels=in_channels, num_classes=num_classes, width=width, dropout=dropout)

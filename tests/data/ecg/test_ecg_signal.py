@@ -140,3 +140,17 @@ def test_balance_train_only_helpers():
     assert len(balance_split(split, "oversample", seed=0)) == 16
     with pytest.raises(ConfigError, match="valid: none, oversample, undersample"):
         balance_indices(y, "smote", seed=0)
+
+
+def test_record_template_channel_is_beat_minus_record_median(rec208):
+    plain, _ = beats_from_record(rec208, BeatOptions())
+    both, peaks = beats_from_record(rec208, BeatOptions(record_template=True))
+    assert both["x"].shape == (peaks.size, 2, 187)
+    assert np.array_equal(both["x"][:, 0], plain["x"][:, 0])
+    assert np.allclose(both["x"][:, 1], plain["x"][:, 0] - np.median(plain["x"][:, 0], axis=0))
+    # with a window around the QRS alone, the patient's usual beats shrink; ventricular ones stand out
+    both, peaks = beats_from_record(rec208, BeatOptions(record_template=True, window_s=(0.25, 0.4), seq_len=None))
+    symbols = dict(zip(rec208.ann_samples.tolist(), rec208.ann_symbols.tolist()))
+    sym = np.array([symbols[p] for p in peaks.tolist()])
+    far = np.abs(both["x"][:, 1]).mean(axis=1)
+    assert far[sym == "V"].mean() > 2 * far[sym == "N"].mean()

@@ -103,7 +103,8 @@ def record_peaks(record: EcgRecord, opts: BeatOptions) -> tuple[np.ndarray, np.n
 
 
 def segment_record(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray):
-    """(beats (N, C, T), rr (N, F) or None, kept mask over ``peaks``); C = 2 with extra_lead."""
+    """(beats (N, C, T), rr (N, F) or None, kept mask over ``peaks``); C = 2 with extra_lead,
+    doubled by record_template."""
     leads = [record.signal]
     if opts.extra_lead:
         if record.extra is None:
@@ -117,6 +118,8 @@ def segment_record(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray):
         beats, kept = ecg_segment(x, record.fs, peaks, before_s=opts.window_s[0],
                                   after_s=opts.window_s[1], out_fs=opts.beat_fs, seq_len=opts.seq_len)
         channels.append(beat_normalize(beats, opts.beat_norm))  # (N, T)
+    if opts.record_template:
+        channels += [c - np.median(c, axis=0, keepdims=True) if len(c) else c for c in channels]
     beats = np.stack(channels, axis=1)  # (N, C, T)
     rr = rr_features(peaks, record.fs)[kept] if opts.rr_features else None
     return beats, rr, kept

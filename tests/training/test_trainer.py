@@ -92,6 +92,11 @@ def test_killed_run_resumes_to_the_same_metrics(tmp_path):
     assert out.returncode == 0, out.stderr
     assert str(killed) in out.stdout
     assert headline(killed) == headline(full)
+    # the learning curves keep the epochs before the kill (Lightning's CSV logger would delete them)
+    from seqlab.report.rundir import read_curves
+
+    curves = read_curves(killed / "logs" / "csv" / "metrics.csv")
+    assert sorted(curves["val/macro_f1"]) == list(range(6))
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
@@ -144,3 +149,8 @@ def test_epoch_seeded_sampler_order_depends_on_epoch_only():
     w = EpochSeededSampler(1000, seed=0, weights=np.r_[np.ones(900) / 900, np.ones(100) / 100])
     drawn = np.array(list(w))
     assert 0.4 < (drawn >= 900).mean() < 0.6
+    from seqlab.training.data import balanced_sample_weights
+
+    y = np.r_[np.zeros(900, int), np.ones(100, int)]
+    sqrt = np.array(list(EpochSeededSampler(1000, seed=0, weights=balanced_sample_weights(y, 0.5))))
+    assert 0.2 < (sqrt >= 900).mean() < 0.3  # sqrt(100) / (sqrt(900) + sqrt(100)) = 0.25

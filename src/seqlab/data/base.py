@@ -8,7 +8,7 @@ report) works from this object alone, so a new dataset needs no trainer changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -23,8 +23,10 @@ class DataConfigBase(BaseModel):
 
     name: str
     batch_size: int = 128
-    # train-side class balancing done by the trainer's loader: none | weighted_sampler
-    sampler: str = "none"
+    # train-side class balancing by the trainer's loader: draw every class equally often
+    # (weighted_sampler) or in proportion to the square root of its count (sqrt_weighted_sampler:
+    # milder, keeps the rare classes from being repeated hundreds of times)
+    sampler: Literal["none", "weighted_sampler", "sqrt_weighted_sampler"] = "none"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, Undefined, select_autoescape
 
 from seqlab import atomic
 from seqlab.evaluation.metrics import roc_curves
@@ -21,8 +21,14 @@ from seqlab.report.methods import methods_paragraph
 from seqlab.report.rundir import read_run
 
 _env = Environment(loader=PackageLoader("seqlab.report", "templates"), autoescape=select_autoescape())
-_env.filters["num"] = lambda v, d=4: "—" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v:.{d}f}")
-_env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.2f}"
+
+
+def _missing(v) -> bool:
+    return v is None or isinstance(v, Undefined)
+
+
+_env.filters["num"] = lambda v, d=4: "—" if _missing(v) else (f"{v:,}" if isinstance(v, int) else f"{v:.{d}f}")
+_env.filters["pct"] = lambda v: "—" if _missing(v) else f"{100 * v:.2f}"
 
 
 def _figures(run: dict[str, Any]) -> dict[str, bytes]:

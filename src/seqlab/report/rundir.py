@@ -34,11 +34,17 @@ def read_run(run_dir: Path) -> dict[str, Any]:
 
 
 def read_curves(path: Path) -> dict[str, dict[int, float]]:
-    """{metric: {epoch: value}} from Lightning's CSV log; a resumed run may have logged an epoch
-    twice (killed after logging, before saving): the last row of each epoch wins."""
+    """{metric: {epoch: value}} from Lightning's CSV logs: ``metrics.csv`` and, after each
+    resume, ``resumeN/metrics.csv``. A resumed run may have logged an epoch twice (killed
+    after logging, before its checkpoint): the last row of each epoch wins."""
     curves: dict[str, dict[int, float]] = {}
-    if not path.exists():
-        return curves
+    parts = sorted(path.parent.glob("resume*/metrics.csv"), key=lambda p: int(p.parent.name[6:]))
+    for part in [path, *parts] if path.exists() else parts:
+        _read_curve_file(part, curves)
+    return curves
+
+
+def _read_curve_file(path: Path, curves: dict[str, dict[int, float]]) -> None:
     with open(path, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             epoch = row.get("epoch")
@@ -50,4 +56,3 @@ def read_curves(path: Path) -> dict[str, dict[int, float]]:
                 v = float(value)
                 if math.isfinite(v):
                     curves.setdefault(key, {})[int(float(epoch))] = v
-    return curves

@@ -73,10 +73,11 @@ class EpochSeededSampler(Sampler[int]):
         return iter(order.tolist())
 
 
-def balanced_sample_weights(y: np.ndarray) -> np.ndarray:
-    """Per-sample weights so each class is drawn equally often."""
+def balanced_sample_weights(y: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """Per-sample weights so class c is drawn in proportion to count_c ** (1 - power):
+    power 1 draws each class equally often, 0.5 in proportion to the square root."""
     counts = np.bincount(y)
-    return 1.0 / counts[y]
+    return 1.0 / counts[y].astype(float) ** power
 
 
 class ArrayDataModule(L.LightningDataModule):
@@ -100,7 +101,8 @@ class ArrayDataModule(L.LightningDataModule):
         if self.distributed and self.sampler == "none":
             # Lightning swaps in a DistributedSampler seeded by (seed, epoch)
             return self._loader("train", batch_size=self.batch_size, shuffle=True)
-        weights = balanced_sample_weights(y) if self.sampler == "weighted_sampler" else None
+        power = {"weighted_sampler": 1.0, "sqrt_weighted_sampler": 0.5}.get(self.sampler)
+        weights = balanced_sample_weights(y, power) if power is not None else None
         return self._loader("train", batch_size=self.batch_size,
                             sampler=EpochSeededSampler(len(y), self.seed, weights))
 

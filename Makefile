@@ -5,7 +5,7 @@ SEQLAB  := $(VENV)/bin/seqlab
 SHARED  ?= ../shared/data
 STAMP   := $(VENV)/.installed-stamp
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all services clean
 
 # torch first, pinned: a CPU wheel of exactly this version is on the build machines' disk;
 # any other version would pull several GB of CUDA packages.
@@ -24,6 +24,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# optional, needs root: a local PostgreSQL for the two-worker `seqlab tune` test (else it skips)
+services:
+	bash scripts/postgres-test-db.sh
 
 test-all: $(STAMP)
 	$(PY) -m pytest -m ""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from seqlab.data.base import DataConfigBase
 from seqlab.data.registry import DATASETS
@@ -79,11 +79,33 @@ class EvalConfig(Section):
     batch_size: int = 1024
 
 
+class AugmentConfig(Section):
+    """ECG-style augmentation of training batches (``seqlab.training.augment``); off while
+    ``prob`` is 0. Each transform fires per sample with probability ``prob``; a magnitude of 0
+    turns that transform off."""
+
+    prob: float = Field(0.0, ge=0.0, le=1.0)
+    scale: float = 0.1  # amplitude: x * exp(N(0, scale^2))
+    wander: float = 0.1  # baseline wander amplitude (signal units; beats are z-scored)
+    wander_cycles: float = 1.0  # wander frequency, at most this many cycles per window
+    noise: float = 0.05  # Gaussian noise std
+    motion: float = 0.1  # electrode-motion-like burst amplitude (smoothed noise under an envelope)
+    shift: float = 0.05  # time shift, at most this fraction of the window
+    stretch: float = 0.05  # time stretch factor within 1 +- stretch
+
+
 class ModelConfig(Section):
-    """A registry name plus the factory's keyword arguments."""
+    """A registry name plus the factory's keyword arguments, and the transfer-learning keys
+    (``init_from``, ``freeze``, ``unfreeze_at_epoch``) that are not factory arguments."""
 
     name: str
     params: dict[str, Any] = {}
+    init_from: str | None = None  # RUN_DIR whose best.ckpt weights initialise the network
+    freeze: list[str] = []  # regexes of parameter names to freeze (``features\.`` ...)
+    unfreeze_at_epoch: int | None = None  # unfreeze them again at the start of this epoch
+
+
+TRANSFER_KEYS = ("init_from", "freeze", "unfreeze_at_epoch")
 
 
 class RunConfig(Section):
@@ -94,6 +116,7 @@ class RunConfig(Section):
     optim: OptimConfig = OptimConfig()
     trainer: TrainerConfig = TrainerConfig()
     eval: EvalConfig = EvalConfig()
+    augment: AugmentConfig = AugmentConfig()
     # figures a paper reports for this protocol, printed beside ours by `seqlab reproduce`
     reference: dict[str, Any] | None = None
     # search space for `seqlab tune`: {"optim.lr": {"type": "float", "low": .., "high": .., "log": true}}
@@ -103,13 +126,16 @@ class RunConfig(Section):
         """Plain nested dict in the YAML's own shape (what `load` reads back)."""
         out = self.model_dump(mode="json", exclude={"data", "model"})
         out["data"] = self.data.model_dump(mode="json")
-        out["model"] = {"name": self.model.name, **self.model.params}
-        return {k: out[k] for k in ("name", "seed", "data", "model", "optim", "trainer", "eval",
+        out["model"] = {"name": self.model.name, **self.model.params,
+                        **{k: getattr(self.model, k) for k in TRANSFER_KEYS if getattr(self.model, k) not in (None, [])}}
+        if self.augment.prob == 0:
+            out.pop("augment")  # off: keep saved configs as small as the YAML they came from
+        return {k: out[k] for k in ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment",
                                     "reference", "tune") if out.get(k) is not None}
 
 
-SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig}
-TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "reference", "tune")
+SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig, "augment": AugmentConfig}
+TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment", "reference", "tune")
 
 
 def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
@@ -154,9 +180,10 @@ def from_dict(raw: dict[str, Any]) -> RunConfig:
             raise ConfigError(f"missing '{key}.name': the {key} section must name a registered {key}"
                               f" (see `seqlab list {key if key == 'data' else 'model'}s`)")
     data = _validate(data_config_class(raw["data"]["name"]), raw["data"], "data")
-    model = ModelConfig(name=raw["model"]["name"],
-                        params=validate_model_params(raw["model"]["name"],
-                                                     {k: v for k, v in raw["model"].items() if k != "name"}))
+    transfer = {k: v for k, v in raw["model"].items() if k in TRANSFER_KEYS}
+    params = {k: v for k, v in raw["model"].items() if k != "name" and k not in TRANSFER_KEYS}
+    model = _validate(ModelConfig, {"name": raw["model"]["name"], **transfer}, "model")
+    model.params = validate_model_params(raw["model"]["name"], params)
     sections = {k: _validate(cls, raw.get(k) or {}, k) for k, cls in SECTIONS.items()}
     top = {k: raw[k] for k in ("name", "seed", "reference", "tune") if k in raw}
     try:

@@ -5,3 +5,4 @@ stays cheap.
 """
 
 from seqlab.data import synthetic  # noqa: F401
+from seqlab.data import ecg  # noqa: F401

@@ -35,10 +35,12 @@ def forward_inputs(model: nn.Module, x: Any) -> torch.Tensor:
 
 class Classifier(L.LightningModule):
     def __init__(self, *, model_name: str, model_kwargs: dict[str, Any], classes: list[str],
-                 optim: dict[str, Any], class_weights: list[float] | None = None):
+                 optim: dict[str, Any], class_weights: list[float] | None = None,
+                 augment: dict[str, Any] | None = None, seed: int = 0, keep_frozen: bool = False):
         super().__init__()
         self.save_hyperparameters()
         self.model = build_model(model_name, model_kwargs)
+        self.augmenter = None  # built in on_fit_start, when the process rank is known
         self.classes = classes
         self.optim = optim
         weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
@@ -58,7 +60,16 @@ class Classifier(L.LightningModule):
                  prog_bar=stage == "val", sync_dist=stage != "train")
         return loss
 
+    def on_fit_start(self) -> None:
+        if self.hparams.get("augment"):
+            from seqlab.training.augment import BatchAugment
+
+            self.augmenter = BatchAugment(self.hparams["augment"], seed=self.hparams.get("seed", 0),
+                                          rank=self.global_rank)
+
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        if self.augmenter is not None:  # train batches only; seeded by (seed, step, rank)
+            batch = (self.augmenter(batch[0], self.global_step), batch[1])
         loss = self._step(batch, "train")
         l1 = self.optim.get("l1", 0.0)
         if l1:
@@ -93,7 +104,7 @@ class Classifier(L.LightningModule):
 
     def configure_optimizers(self):
         o = self.optim
-        groups = param_groups(self.model, o["lr"], o.get("lr_mult", {}))
+        groups = param_groups(self.model, o["lr"], o.get("lr_mult", {}), self.hparams.get("keep_frozen", False))
         if o["name"] == "sgd":
             opt = torch.optim.SGD(groups, lr=o["lr"], momentum=o["momentum"], weight_decay=o["weight_decay"])
         elif o["name"] == "adamw":
@@ -104,12 +115,14 @@ class Classifier(L.LightningModule):
         return opt if sched is None else {"optimizer": opt, "lr_scheduler": sched}
 
 
-def param_groups(model: nn.Module, lr: float, lr_mult: dict[str, float]) -> list[dict[str, Any]]:
+def param_groups(model: nn.Module, lr: float, lr_mult: dict[str, float],
+                 keep_frozen: bool = False) -> list[dict[str, Any]]:
     """Group parameters by the first ``lr_mult`` regex their name matches (discriminative LRs);
-    frozen parameters are left out."""
+    frozen parameters are left out, unless ``keep_frozen`` (they are unfrozen later in the run:
+    with no gradient the optimiser skips them until then)."""
     groups: dict[float, list] = {}
     for name, p in model.named_parameters():
-        if not p.requires_grad:
+        if not p.requires_grad and not keep_frozen:
             continue
         mult = next((m for pat, m in lr_mult.items() if re.search(pat, name)), 1.0)
         groups.setdefault(mult, []).append(p)

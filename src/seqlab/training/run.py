@@ -32,7 +32,7 @@ from seqlab.data.registry import DATASETS
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.evaluation import metrics as metricslib
 from seqlab.models.registry import MODELS
-from seqlab.training import classical
+from seqlab.training import classical, transfer
 from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, load_checkpoint
 from seqlab.training.data import ArrayDataModule
 from seqlab.training.inference import split_proba
@@ -66,11 +66,22 @@ def class_weights(cfg: RunConfig, data: PreparedData) -> list[float] | None:
     return w.tolist()
 
 
+def is_rank_zero() -> bool:
+    """Whether this process is global rank 0, known before Lightning starts: torchrun sets
+    RANK; Lightning's re-launched DDP children set NODE_RANK / LOCAL_RANK (and inherit
+    SEQLAB_RUN_DIR, so they find the directory rank 0 made)."""
+    if "RANK" in os.environ:
+        return int(os.environ["RANK"]) == 0
+    return int(os.environ.get("NODE_RANK", 0)) == 0 and int(os.environ.get("LOCAL_RANK", 0)) == 0
+
+
 def new_run_dir(cfg: RunConfig, out: str | Path | None) -> Path:
     if os.environ.get(RUN_DIR_ENV):
         return Path(os.environ[RUN_DIR_ENV])
     if out is not None:
         return Path(out)
+    if int(os.environ.get("WORLD_SIZE", 1)) > 1:  # torchrun: each rank would stamp its own name
+        raise ConfigError("several processes (torchrun / WORLD_SIZE > 1): give the run directory with --out")
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{cfg.name}-{stamp}"
 
@@ -88,9 +99,10 @@ def write_run_header(run_dir: Path, cfg: RunConfig, data: PreparedData) -> None:
         shutil.copyfile(src, dest)
 
 
-def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool = True) -> L.Trainer:
+def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool = True,
+                  callbacks: list[L.Callback] = ()) -> L.Trainer:
     t = cfg.trainer
-    callbacks: list[L.Callback] = [RngState()]
+    callbacks: list[L.Callback] = [RngState(), *callbacks]
     if enable_checkpointing:
         callbacks.append(ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=t.monitor,
                                          mode=t.mode, save_top_k=1, save_last=True,
@@ -106,12 +118,24 @@ def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool =
         max_epochs=t.max_epochs, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=t.strategy, precision=precision, gradient_clip_val=t.gradient_clip_val,
         deterministic=t.deterministic, callbacks=callbacks, enable_progress_bar=t.progress_bar,
-        logger=[CSVLogger(run_dir / "logs", name="csv", version=""),
+        logger=[CSVLogger(run_dir / "logs", name="csv", version=_csv_version(run_dir)),
                 TensorBoardLogger(run_dir / "logs", name="tb", version="", default_hp_metric=False)],
         log_every_n_steps=t.log_every_n_steps, limit_train_batches=t.limit_train_batches,
         num_sanity_val_steps=0, enable_checkpointing=enable_checkpointing,
         plugins=[AtomicCheckpointIO()], enable_model_summary=False,
     )
+
+
+def _csv_version(run_dir: Path) -> str:
+    """A fresh CSV log folder per (re)start: Lightning's CSV logger deletes an existing
+    metrics.csv when it starts, which would drop a resumed run's earlier epochs."""
+    root = run_dir / "logs" / "csv"
+    if not (root / "metrics.csv").exists():
+        return ""
+    n = 1
+    while (root / f"resume{n}").exists():
+        n += 1
+    return f"resume{n}"
 
 
 def setup_process(cfg: RunConfig) -> None:
@@ -121,8 +145,9 @@ def setup_process(cfg: RunConfig) -> None:
 
 
 def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | None = None,
-          data: PreparedData | None = None, report: bool = True) -> Path:
-    """Fit a model and write a complete run directory; returns its path."""
+          data: PreparedData | None = None, report: bool = True, callbacks: list[L.Callback] = ()) -> Path:
+    """Fit a model and write a complete run directory; returns its path. ``callbacks`` are
+    added to the trainer's (``seqlab tune`` passes its pruning callback here)."""
     setup_process(cfg)
     t0 = time.perf_counter()
     data = data if data is not None else prepare_data(cfg)
@@ -130,25 +155,41 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     run_dir = resume_from if resume_from is not None else new_run_dir(cfg, out)
     if resume_from is None and (run_dir / "checkpoints" / "last.ckpt").exists() and not os.environ.get(RUN_DIR_ENV):
         raise SeqlabError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
-    write_run_header(run_dir, cfg, data)
+    if is_rank_zero():
+        write_run_header(run_dir, cfg, data)
     if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
         classical.fit(cfg, data, run_dir, prepare_s=prepare_s)
         return finish(run_dir, cfg, data, report=report)
-    os.environ[RUN_DIR_ENV] = str(run_dir)
     module = Classifier(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
-                        optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data))
+                        optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data),
+                        augment=cfg.augment.model_dump() if cfg.augment.prob > 0 else None, seed=cfg.seed,
+                        keep_frozen=cfg.model.unfreeze_at_epoch is not None)
     module.hparams["config"] = cfg.to_dict()
-    trainer = build_trainer(cfg, run_dir)
+    _, transfer_callbacks = transfer.apply(module.model, cfg.model, run_dir if is_rank_zero() else None)
+    trainer = build_trainer(cfg, run_dir, callbacks=[*transfer_callbacks, *callbacks])
     dm = ArrayDataModule(data, batch_size=cfg.data.batch_size, seed=cfg.seed, sampler=cfg.data.sampler,
                          num_workers=cfg.trainer.num_workers, eval_batch_size=cfg.eval.batch_size,
                          distributed=trainer.world_size > 1)
     ckpt = run_dir / "checkpoints" / "last.ckpt" if resume_from is not None else None
     start_epoch = load_checkpoint(ckpt)["epoch"] + 1 if ckpt else 0
     t1 = time.perf_counter()
-    trainer.fit(module, datamodule=dm, ckpt_path=ckpt)
+    os.environ[RUN_DIR_ENV] = str(run_dir)  # Lightning's DDP children start inside fit() and inherit it
+    try:
+        trainer.fit(module, datamodule=dm, ckpt_path=ckpt)
+    finally:  # a pruned or failed fit must not leave the next train() in this process here
+        os.environ.pop(RUN_DIR_ENV, None)
     fit_s = time.perf_counter() - t1
     if not trainer.is_global_zero:
+        trainer.strategy.barrier("seqlab-finished")  # return once rank 0 has written metrics
         return run_dir
+    try:
+        return _after_fit(run_dir, cfg, data, trainer, start_epoch, prepare_s, fit_s, report)
+    finally:
+        trainer.strategy.barrier("seqlab-finished")
+
+
+def _after_fit(run_dir: Path, cfg: RunConfig, data: PreparedData, trainer: L.Trainer, start_epoch: int,
+               prepare_s: float, fit_s: float, report: bool) -> Path:
     epochs = trainer.current_epoch - start_epoch
     steps = trainer.global_step
     timing = _read_timing(run_dir)
@@ -159,7 +200,6 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
         timing["step_ms"] = round(1000 * fit_s / max(1, steps - timing.get("steps_before", 0)), 2)
     timing["steps_before"] = steps
     atomic.write_json(run_dir / "timing.json", timing)
-    os.environ.pop(RUN_DIR_ENV, None)
     return finish(run_dir, cfg, data, report=report)
 
 

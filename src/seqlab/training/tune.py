@@ -1,0 +1,275 @@
+"""Hyper-parameter search with Optuna: TPE sampling, median pruning on the validation metric.
+
+The search space is data in the experiment YAML (dotted config keys, as in overrides)::
+
+    tune:
+      optim.lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
+      model.dropout: {type: float, low: 0.0, high: 0.5}
+      data.batch_size: {type: categorical, choices: [64, 128, 256]}
+
+Each trial is an ordinary run directory (``TUNE_DIR/trials/trial_NNNN``) scored on the
+validation split of its best checkpoint; the test split is never looked at. A Lightning
+callback reports the monitored metric after every validation epoch, so ``MedianPruner`` stops
+trials running below the median of earlier trials at the same epoch.
+
+Why an RDB storage with heartbeats: the default is a SQLite file in the tune directory,
+which suits one host (SQLite locking over NFS is unreliable). For several workers or
+machines give ``--storage postgresql://...``; every worker sends a heartbeat, and a trial
+whose worker was killed is marked FAIL (and re-queued once) instead of staying RUNNING
+forever. ``--trials N`` is the number of trials *this worker* runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import optuna
+
+from seqlab import atomic
+from seqlab import config as configlib
+from seqlab.config import RunConfig
+from seqlab.errors import ConfigError
+
+TYPES = ("float", "int", "categorical")
+DATA_KEYS_SHARED = ("data.batch_size", "data.sampler")  # change the loader only: prepared data reused
+
+
+def check_space(cfg: RunConfig) -> dict[str, dict[str, Any]]:
+    """Validate the ``tune:`` section: entry shapes, and that every key is a real config key
+    (set to its low / first choice and validated like an override)."""
+    space = cfg.tune or {}
+    if not space:
+        raise ConfigError("the config has no 'tune:' section (dotted keys -> {type, low, high, log, choices})")
+    for key, spec in space.items():
+        kind = spec.get("type")
+        if kind not in TYPES:
+            raise ConfigError(f"tune.{key}.type must be one of {', '.join(TYPES)}, got {kind!r}")
+        if kind == "categorical":
+            if not isinstance(spec.get("choices"), list) or not spec["choices"]:
+                raise ConfigError(f"tune.{key}: categorical needs a non-empty 'choices' list")
+        elif "low" not in spec or "high" not in spec or spec["low"] > spec["high"]:
+            raise ConfigError(f"tune.{key}: {kind} needs low <= high")
+        extra = set(spec) - {"type", "low", "high", "log", "step", "choices"}
+        if extra:
+            raise ConfigError(f"tune.{key}: unknown field(s) {', '.join(sorted(extra))}; valid: type, low, high, "
+                              f"log, step, choices")
+        sample = spec["choices"][0] if kind == "categorical" else spec["low"]
+        trial_config(cfg, {key: sample})
+    return space
+
+
+def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for key, s in space.items():
+        if s["type"] == "float":
+            out[key] = trial.suggest_float(key, s["low"], s["high"], log=s.get("log", False), step=s.get("step"))
+        elif s["type"] == "int":
+            out[key] = trial.suggest_int(key, s["low"], s["high"], log=s.get("log", False), step=s.get("step", 1))
+        else:
+            out[key] = trial.suggest_categorical(key, s["choices"])
+    return out
+
+
+def trial_config(cfg: RunConfig, params: dict[str, Any], *, for_trial: bool = True) -> RunConfig:
+    """The base config with ``params`` set; a trial evaluates on val, a best config keeps eval."""
+    raw = cfg.to_dict()
+    raw.pop("tune", None)
+    for key, value in params.items():
+        node = raw
+        for part in key.split(".")[:-1]:
+            node = node.setdefault(part, {})
+        node[key.split(".")[-1]] = value
+    if for_trial:
+        raw.setdefault("eval", {})["split"] = "val"
+        raw.setdefault("trainer", {})["progress_bar"] = False
+    return configlib.from_dict(raw)
+
+
+def base_params(cfg: RunConfig, space: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The hand-set config's values of the searched keys, when all lie inside the space
+    (then trial 0 re-runs the hand-set config: the search is measured against it)."""
+    raw, out = cfg.to_dict(), {}
+    for key, s in space.items():
+        node: Any = raw
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None and key.startswith("model."):  # not in the YAML: the factory's default
+            node = _factory_default(cfg.model.name, key.split(".", 1)[1])
+        if s["type"] == "categorical":
+            ok = node in s["choices"]
+        else:
+            ok = isinstance(node, (int, float)) and s["low"] <= node <= s["high"]
+        if not ok:
+            return None
+        out[key] = node
+    return out
+
+
+def _factory_default(model: str, arg: str) -> Any:
+    import inspect
+
+    from seqlab.models.registry import MODELS
+
+    param = inspect.signature(MODELS.get(model).fn).parameters.get(arg)
+    return None if param is None or param.default is inspect.Parameter.empty else param.default
+
+
+class PruningCallback(L.Callback):
+    """Report the monitored validation metric to the trial each epoch; stop a bad trial.
+
+    (optuna-integration's PyTorchLightningPruningCallback does the same; this avoids the
+    extra package.)"""
+
+    def __init__(self, trial: optuna.Trial, monitor: str):
+        self.trial, self.monitor = trial, monitor
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        epoch = trainer.current_epoch
+        self.trial.report(float(trainer.callback_metrics[self.monitor]), epoch)
+        last = trainer.max_epochs is not None and epoch + 1 >= trainer.max_epochs
+        if not last and self.trial.should_prune():  # at the last epoch stopping saves nothing
+            raise optuna.TrialPruned(f"{self.monitor} below the median at epoch {epoch}")
+
+
+def storage_for(url: str | None, tune_dir: Path, heartbeat: int) -> optuna.storages.RDBStorage:
+    url = url or f"sqlite:///{(tune_dir / 'study.db').resolve()}"
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}
+    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5 (since 2.8)
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+        def stale(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            print(f"tune: trial {trial.number} lost its worker (no heartbeat): marked FAIL, re-queued once",
+                  file=sys.stderr)
+            retry(study, trial)
+
+        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=3 * heartbeat,
+                                          heartbeat_stale_trial_callback=stale, **kwargs)
+
+
+def run_tune(cfg: RunConfig, tune_dir: str | Path, *, trials: int, storage: str | None = None,
+             study_name: str | None = None, seed: int | None = None, startup_trials: int = 5,
+             heartbeat: int = 30) -> dict[str, Any]:
+    """Run ``trials`` trials in this process (other workers may share the storage), then
+    write the report from every trial in the study."""
+    from seqlab.training import run
+
+    space = check_space(cfg)
+    tune_dir = Path(tune_dir)
+    tune_dir.mkdir(parents=True, exist_ok=True)
+    monitor, direction = cfg.trainer.monitor, "maximize" if cfg.trainer.mode == "max" else "minimize"
+    metric = monitor.split("/")[-1]
+    if seed is None:  # one worker: reproducible; several: each draws its own random start-up points
+        seed = cfg.seed if storage is None else cfg.seed + os.getpid()
+    study = optuna.create_study(
+        storage=storage_for(storage, tune_dir, heartbeat), study_name=study_name or cfg.name,
+        load_if_exists=True, direction=direction,
+        sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=max(2, startup_trials // 2), n_warmup_steps=1))
+    hand = base_params(cfg, space)
+    if hand is not None and not study.trials:
+        study.enqueue_trial(hand, user_attrs={"hand_set": True})
+    reuse = not any(k.startswith("data.") and k not in DATA_KEYS_SHARED for k in space)
+    data = run.prepare_data(cfg) if reuse else None
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def objective(trial: optuna.Trial) -> float:
+        params = suggest(trial, space)
+        tcfg = trial_config(cfg, params)
+        run_dir = tune_dir / "trials" / f"{study.study_name}_{trial.number:04d}"
+        trial.set_user_attr("worker", worker)
+        trial.set_user_attr("run_dir", str(run_dir))
+        run.train(tcfg, run_dir, data=data, report=False, callbacks=[PruningCallback(trial, monitor)])
+        m = json.loads((run_dir / "metrics.json").read_text())
+        if m.get(metric) is None:
+            raise ConfigError(f"trainer.monitor {monitor!r}: metrics.json has no {metric!r} to optimise")
+        return float(m[metric])
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study.optimize(objective, n_trials=trials, gc_after_trial=True)
+    return write_outputs(cfg, study, tune_dir)
+
+
+def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start \
+            else None
+        rows.append({"number": t.number, "state": t.state.name, "value": t.value, "params": t.params,
+                     "epochs": (max(t.intermediate_values) + 1) if t.intermediate_values else None,
+                     "duration_s": None if dur is None else round(dur, 1), "worker": t.user_attrs.get("worker"),
+                     "hand_set": bool(t.user_attrs.get("hand_set")), "run_dir": t.user_attrs.get("run_dir")})
+    return rows
+
+
+def write_outputs(cfg: RunConfig, study: optuna.Study, tune_dir: Path) -> dict[str, Any]:
+    """best_config.yaml (ready to train), trials.json, tune_summary.json, tune_report.html."""
+    rows = trial_rows(study)
+    done = [r for r in rows if r["state"] == "COMPLETE"]
+    summary: dict[str, Any] = {"study": study.study_name, "direction": study.direction.name.lower(),
+                               "metric": cfg.trainer.monitor, "n_trials": len(rows),
+                               "states": {s: sum(r["state"] == s for r in rows) for s in {r["state"] for r in rows}},
+                               "workers": sorted({r["worker"] for r in rows if r["worker"]}), "space": cfg.tune}
+    hand = [r for r in done if r["hand_set"]]
+    summary["hand_set_value"] = hand[0]["value"] if hand else None
+    if done:
+        best = study.best_trial
+        summary.update({"best_value": best.value, "best_params": best.params, "best_trial": best.number})
+        best_cfg = trial_config(cfg, best.params, for_trial=False)
+        best_cfg.name = f"{cfg.name}-tuned"
+        configlib.save(best_cfg, tune_dir / "best_config.yaml")
+        summary["best_config"] = str(tune_dir / "best_config.yaml")
+    atomic.write_json(tune_dir / "trials.json", rows)
+    atomic.write_json(tune_dir / "tune_summary.json", summary)
+    write_report(tune_dir, summary, rows)
+    return summary
+
+
+def write_report(tune_dir: Path, summary: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
+    import base64
+
+    from seqlab.report.html import _env
+
+    png = base64.b64encode(history_plot(rows, summary)).decode("ascii") if rows else ""
+    keys = list(summary["space"] or {})
+    html = _env.get_template("tune.html.j2").render(s=summary, rows=rows, keys=keys, plot_png=png)
+    path = tune_dir / "tune_report.html"
+    atomic.write_text(path, html)
+    return path
+
+
+def history_plot(rows: list[dict[str, Any]], summary: dict[str, Any]) -> bytes:
+    """Objective per trial and the best-so-far line; pruned trials have no final value, so
+    they are marked as crosses along the bottom."""
+    from seqlab.report import plots
+
+    plt = plots.plt
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    done = [r for r in rows if r["state"] == "COMPLETE"]
+    ax.plot([r["number"] for r in done], [r["value"] for r in done], "o", label="complete")
+    pruned = [r["number"] for r in rows if r["state"] == "PRUNED"]
+    if done and pruned:
+        low = min(r["value"] for r in done)
+        ax.plot(pruned, [low] * len(pruned), "x", color="grey", label="pruned")
+    best, line = None, []
+    sign = 1 if summary["direction"] == "maximize" else -1
+    for r in sorted(done, key=lambda r: r["number"]):
+        best = r["value"] if best is None or sign * r["value"] > sign * best else best
+        line.append((r["number"], best))
+    if line:
+        ax.step(*zip(*line), where="post", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel(summary["metric"])
+    ax.legend(frameon=False, fontsize=8)
+    return plots._png(fig)

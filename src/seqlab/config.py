@@ -230,7 +230,7 @@ def _one_line(exc: ValidationError, cls: type[BaseModel], prefix: str) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"])
     key = f"{prefix}.{loc}" if prefix else loc
-    valid = [k for k in cls.model_fields if k != "params"]
+    valid = [k for k in cls.model_fields if k != "params" and k not in DATA_DERIVED]
     if err["type"] == "extra_forbidden":
         leaf = str(err["loc"][-1])
         return f"unknown key '{key}'{suggest(leaf, valid)}; valid: {', '.join(valid)}"

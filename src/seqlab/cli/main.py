@@ -15,7 +15,7 @@ DATA_MODULES = ("seqlab.cli.ecg_data",)
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(prog="seqlab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="seqlab", description="Train, evaluate and explain sequence classifiers (ECG beats, text).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -117,90 +117,38 @@ class RecurrentClassifier(nn.Module):
         return self.head(h, rr)  # (B, K)
 
 
-def _build(cell: Cell, bidirectional: bool, **kwargs) -> nn.Module:
-    kwargs.pop("seq_len")  # accepted for a uniform signature; recurrences take any length
-    return RecurrentClassifier(cell=cell, bidirectional=bidirectional, **kwargs)
+def _factory(cell: Cell, bidirectional: bool):
+    """One factory signature for the four recurrent variants (the config checks it)."""
+
+    def factory(
+        *,
+        num_classes: int,
+        in_channels: int = 1,
+        seq_len: int = 187,
+        num_rr: int = 0,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        downsample: int = 1,
+        frontend_channels: int = 16,
+        pool: Literal["last", "mean"] = "last",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        noise_std: float = 0.0,
+        dropconnect: float = 0.0,
+    ) -> nn.Module:
+        kwargs = {k: v for k, v in locals().items() if k not in ("cell", "bidirectional", "seq_len")}
+        return RecurrentClassifier(cell=cell, bidirectional=bidirectional, **kwargs)  # any length
+
+    return factory
 
 
-@register_model
-def rnn(
-    *,
-    num_classes: int,
-    in_channels: int = 1,
-    seq_len: int = 187,
-    num_rr: int = 0,
-    hidden_size: int = 64,
-    num_layers: int = 1,
-    downsample: int = 1,
-    frontend_channels: int = 16,
-    pool: Literal["last", "mean"] = "last",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    noise_std: float = 0.0,
-    dropconnect: float = 0.0,
-) -> nn.Module:
-    """Vanilla tanh RNN over the beat's samples, last state -> classes (Singh et al. 2018)."""
-    return _build("rnn", False, **locals())
-
-
-@register_model
-def gru(
-    *,
-    num_classes: int,
-    in_channels: int = 1,
-    seq_len: int = 187,
-    num_rr: int = 0,
-    hidden_size: int = 64,
-    num_layers: int = 1,
-    downsample: int = 1,
-    frontend_channels: int = 16,
-    pool: Literal["last", "mean"] = "last",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    noise_std: float = 0.0,
-    dropconnect: float = 0.0,
-) -> nn.Module:
-    """GRU over the beat's samples, last hidden state -> classes (Singh et al. 2018)."""
-    return _build("gru", False, **locals())
-
-
-@register_model
-def lstm(
-    *,
-    num_classes: int,
-    in_channels: int = 1,
-    seq_len: int = 187,
-    num_rr: int = 0,
-    hidden_size: int = 64,
-    num_layers: int = 1,
-    downsample: int = 1,
-    frontend_channels: int = 16,
-    pool: Literal["last", "mean"] = "last",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    noise_std: float = 0.0,
-    dropconnect: float = 0.0,
-) -> nn.Module:
-    """LSTM over the beat's samples, last hidden state -> classes (Singh et al. 2018's best)."""
-    return _build("lstm", False, **locals())
-
-
-@register_model
-def bilstm(
-    *,
-    num_classes: int,
-    in_channels: int = 1,
-    seq_len: int = 187,
-    num_rr: int = 0,
-    hidden_size: int = 64,
-    num_layers: int = 1,
-    downsample: int = 1,
-    frontend_channels: int = 16,
-    pool: Literal["last", "mean"] = "last",
-    dropout: float = 0.0,
-    batch_norm: bool = False,
-    noise_std: float = 0.0,
-    dropconnect: float = 0.0,
-) -> nn.Module:
-    """Bidirectional LSTM over the beat's samples, both final states -> classes."""
-    return _build("lstm", True, **locals())
+for _name, _cell, _bi, _doc in (
+    ("rnn", "rnn", False, "Vanilla tanh RNN over the beat's samples, last state -> classes (Singh et al. 2018)."),
+    ("gru", "gru", False, "GRU over the beat's samples, last hidden state -> classes (Singh et al. 2018)."),
+    ("lstm", "lstm", False, "LSTM over the beat's samples, last hidden state -> classes (Singh et al. 2018's best)."),
+    ("bilstm", "lstm", True, "Bidirectional LSTM over the beat's samples, both final states -> classes."),
+):
+    _f = _factory(_cell, _bi)
+    _f.__name__ = _f.__qualname__ = _name
+    _f.__doc__ = _doc
+    globals()[_name] = register_model(_f)

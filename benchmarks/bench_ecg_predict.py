@@ -44,12 +44,13 @@ def main() -> None:
     wall = time.perf_counter() - t0
     print(f"`seqlab predict` command wall time (with interpreter + torch start-up): {wall:.3f} s")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import torch, seqlab.training.run"], check=True)
-    print(f"  of which start-up (python -c 'import torch, seqlab.training.run'): {time.perf_counter() - t0:.3f} s")
+    subprocess.run([sys.executable, "-c", "import seqlab.training.predict"], check=True)
+    print(f"  of which start-up (python -c 'import seqlab.training.predict'): {time.perf_counter() - t0:.3f} s")
 
     from seqlab import config
     from seqlab.training.inference import split_proba
-    from seqlab.training.run import load_model, prepare_data
+    from seqlab.training.loading import load_model
+    from seqlab.training.run import prepare_data
 
     cfg = config.load(Path(args.run_dir) / "config.yaml")
     data = prepare_data(cfg)

@@ -14,7 +14,7 @@ import torch
 
 from seqlab import config
 from seqlab.training import run
-from seqlab.training.checkpoint import load_checkpoint
+from seqlab.training.loading import load_checkpoint
 
 from conftest import REPO, SMOKE
 

@@ -50,8 +50,3 @@ class RngState(L.Callback):
         _set_numpy_state(state["numpy"])
         version, internal, gauss = state["python"]
         random.setstate((version, tuple(internal), gauss))
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a seqlab checkpoint the safe way (tensors and plain types only)."""
-    return torch.load(os.fspath(path), map_location="cpu", weights_only=True)

@@ -15,14 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seqlab.data.base import PreparedData, Split
-
-
-def to_tensors(x: Any) -> Any:
-    """numpy inputs -> torch tensors (a dict stays a dict; float64 becomes float32)."""
-    if isinstance(x, dict):
-        return {k: to_tensors(v) for k, v in x.items()}
-    t = torch.from_numpy(np.ascontiguousarray(x))
-    return t.float() if t.dtype == torch.float64 else t
+from seqlab.training.loading import to_tensors
 
 
 class ArrayDataset(Dataset):

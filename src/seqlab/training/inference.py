@@ -9,8 +9,7 @@ import torch
 from torch import nn
 
 from seqlab.data.base import Split
-from seqlab.training.data import to_tensors
-from seqlab.training.module import forward_inputs
+from seqlab.training.loading import forward_inputs, to_tensors
 
 
 @torch.inference_mode()

@@ -17,20 +17,9 @@ from torch import nn
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from seqlab.evaluation.metrics import from_confusion
-from seqlab.models.registry import MODELS
+from seqlab.training.loading import build_model, forward_inputs
 
 STAGES = ("train", "val", "test")
-
-
-def build_model(name: str, kwargs: dict[str, Any]) -> nn.Module:
-    import seqlab.models  # noqa: F401  (fills the registry)
-
-    return MODELS.get(name).fn(**kwargs)
-
-
-def forward_inputs(model: nn.Module, x: Any) -> torch.Tensor:
-    """A dict of inputs becomes keyword arguments (``{"x": ..., "rr": ...}``)."""
-    return model(**x) if isinstance(x, dict) else model(x)
 
 
 class Classifier(L.LightningModule):

@@ -19,7 +19,7 @@ from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.training.inference import predict_proba
-from seqlab.training.run import load_model
+from seqlab.training.loading import load_model
 
 # the annotation symbol written for each class name (AAMI classes use their own letter)
 WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "L": "L", "R": "R", "A": "A",

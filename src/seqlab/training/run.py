@@ -33,7 +33,8 @@ from seqlab.errors import ConfigError, SeqlabError
 from seqlab.evaluation import metrics as metricslib
 from seqlab.models.registry import MODELS
 from seqlab.training import classical, transfer
-from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, load_checkpoint
+from seqlab.training.checkpoint import AtomicCheckpointIO, RngState
+from seqlab.training.loading import load_checkpoint, load_model
 from seqlab.training.data import ArrayDataModule
 from seqlab.training.inference import split_proba
 from seqlab.training.module import Classifier
@@ -219,21 +220,6 @@ def resume(run_dir: str | Path) -> Path:
                           f"start it again with `seqlab train`)")
     cfg = configlib.load(run_dir / "config.yaml")
     return train(cfg, resume_from=run_dir)
-
-
-def load_model(run_dir: Path, which: str = "best"):
-    """Rebuild the trained network (or scikit-learn estimator) of a run."""
-    pkl = run_dir / "checkpoints" / "model.pkl"
-    if pkl.exists():
-        return classical.load(pkl)
-    path = run_dir / "checkpoints" / f"{which}.ckpt"
-    if not path.exists():
-        raise SeqlabError(f"{path} not found: is {run_dir} a finished seqlab run?")
-    ckpt = load_checkpoint(path)
-    hp = ckpt["hyper_parameters"]
-    module = Classifier(**{k: hp[k] for k in ("model_name", "model_kwargs", "classes", "optim", "class_weights")})
-    module.load_state_dict(ckpt["state_dict"])
-    return module.model.eval()
 
 
 def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None = None,

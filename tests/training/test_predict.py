@@ -1,0 +1,67 @@
+"""`seqlab predict` on a record the model never saw: CSV + WFDB annotations + counts."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seqlab import config
+from seqlab.cli.main import main
+from seqlab.training import run
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
+
+
+def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
+    """A WFDB record under another name (the header names its own files)."""
+    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
+    for ext in ("dat", "atr"):
+        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
+
+
+@pytest.fixture(scope="module")
+def ecg_run(tmp_path_factory):
+    """A small rr_resnet trained on fixture record 101 only (40 s excerpts; 208 unseen)."""
+    root = tmp_path_factory.mktemp("ecg")
+    records = root / "mitdb"
+    records.mkdir()
+    copy_record(FIX, "101", "101", records)
+    copy_record(FIX, "101", "901", records)  # the validation split: same patient, mechanics only
+    copy_record(FIX, "208", "208", records)
+    cfg = config.from_dict({
+        "name": "predict-test", "seed": 0,
+        "data": {"name": "mitbih", "source": str(records), "split": "records", "train_records": ["101"],
+                 "val_records": ["901"], "test_records": ["208"], "labels": "aami5",
+                 "check_annotations": False, "cache": False, "batch_size": 32},
+        "model": {"name": "rr_resnet", "width": 8, "depth": 1, "hidden": 16},
+        "trainer": {"max_epochs": 1, "progress_bar": False},
+    })
+    return run.train(cfg, root / "run", report=False), records
+
+
+def test_predict_writes_csv_and_annotations_for_an_unseen_record(ecg_run, tmp_path, capsys):
+    import wfdb
+
+    run_dir, records = ecg_run
+    out = tmp_path / "pred" / "208.csv"
+    assert main(["predict", str(run_dir), str(records / "208"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "beats in" in printed and "x real time" in printed
+    rows = out.read_text().splitlines()
+    assert rows[0] == "sample,time_s,class,p_N,p_S,p_V,p_F,p_Q"
+    probs = np.array([[float(v) for v in r.split(",")[3:]] for r in rows[1:]])
+    assert np.allclose(probs.sum(axis=1), 1, atol=1e-3)
+    ann = wfdb.rdann(str(out.parent / "208"), "seqlab")
+    assert len(ann.sample) == len(rows) - 1 > 30  # a 40 s excerpt: about one beat a second
+    reference = wfdb.rdann(str(records / "208"), "atr")
+    nearest = np.abs(ann.sample[:, None] - reference.sample[None, :]).min(axis=1)
+    assert np.median(nearest) < 0.15 * 360  # detected R peaks sit on the annotated beats
+
+
+def test_predict_with_reference_annotations_and_bad_run(ecg_run, tmp_path, capsys):
+    run_dir, records = ecg_run
+    out = tmp_path / "208.csv"
+    assert main(["predict", str(run_dir), str(records / "208"), "--annotations", "atr", "--out", str(out)]) == 0
+    assert main(["predict", str(tmp_path), str(records / "208")]) == 2  # not a run: no config.yaml
+    assert "config file not found" in capsys.readouterr().err

@@ -25,7 +25,11 @@ def main() -> None:
     ap.add_argument("run_dir")
     ap.add_argument("--record", default=str(Path(__file__).resolve().parents[1] / "../shared/data/mitdb/208"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads, as `seqlab predict --threads`")
     args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     from seqlab.training.predict import predict_record
 
     out = Path(tempfile.mkdtemp()) / "pred.csv"

@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="CSV path (default RECORD_NAME.seqlab.csv in the current directory)")
     p.add_argument("--annotations", metavar="EXT", help="use this annotation file's beats (e.g. atr) "
                                                          "instead of detecting R peaks")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: one record is a small job, and a second thread "
+                        "stalls it badly when the other core is busy)")
     p.set_defaults(func=cmd_predict)
 
 
@@ -49,8 +52,11 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    import torch
+
     from seqlab.training.predict import predict_record
 
+    torch.set_num_threads(args.threads)
     result = predict_record(args.run_dir, args.record, out=args.out, annotations=args.annotations)
     print(f"{result['n_beats']:,} beats in {result['seconds']:.2f} s "
           f"({result['realtime_factor']:,.0f}x real time)")

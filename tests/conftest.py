@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("SEQLAB_SHARED_DATA", REPO.parent / "shared" / "data"))
-SMOKE = REPO / "configs" / "smoke.yaml"
+from testpaths import REPO, SHARED_DATA, SMOKE  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from seqlab.config import ConfigError
 from seqlab.data.registry import DATASETS
 from seqlab.models.registry import MODELS
 
-from conftest import SMOKE
+from testpaths import SMOKE
 
 
 def test_smoke_config_loads_with_typed_overrides():
@@ -71,7 +71,7 @@ def test_registries_find_by_exact_name_and_list_close_matches():
 
 
 def test_every_config_file_loads():
-    from conftest import REPO
+    from testpaths import REPO
 
     files = sorted((REPO / "configs").rglob("*.yaml"))
     files = [f for f in files if "crawl" not in f.parts]

@@ -5,7 +5,7 @@ import sys
 
 from seqlab.cli.main import main
 
-from conftest import REPO, SMOKE
+from testpaths import REPO, SMOKE
 
 
 def seqlab(*args: str) -> subprocess.CompletedProcess:

@@ -22,14 +22,18 @@ SKLEARN = [e.name for e in MODELS.entries() if e.meta.get("kind") == "sklearn"
            and e.fn.__module__ == classical.__name__]
 
 
+REQUIRED = {"soft_vote": {"members": [{"model": "nblr", "ngram_range": [1, 2]},
+                                      {"model": "tfidf_lr", "analyzer": "char_wb"}]}}
+
+
 def test_registered():
     assert {"count_nb", "tfidf_nb", "tfidf_cnb", "count_lr", "tfidf_lr", "nblr",
-            "tfidf_union_lr"} <= set(SKLEARN)
+            "tfidf_union_lr", "soft_vote"} <= set(SKLEARN)
 
 
 @pytest.mark.parametrize("name", SKLEARN)
 def test_fit_predict_pickle(name):
-    model = MODELS.get(name).fn().fit(X, Y)
+    model = MODELS.get(name).fn(**REQUIRED.get(name, {})).fit(X, Y)
     proba = model.predict_proba(np.array(["loved it, great", "boring and dull"], dtype=object))
     assert proba.shape == (2, 2) and np.allclose(proba.sum(1), 1)
     assert proba[0, 1] > 0.5 > proba[1, 1]
@@ -65,3 +69,10 @@ def test_union_branch_keys_checked():
         MODELS.get("tfidf_union_lr").fn(branches=[{"analyser": "char"}])
     with pytest.raises(ConfigError, match="valid: word, char, char_wb, kiwi"):
         classical.make_features(analyzer="morph")
+
+
+def test_soft_vote_members_checked():
+    with pytest.raises(ConfigError, match="members\\[0\\]"):
+        MODELS.get("soft_vote").fn(members=[{"analyzer": "word"}])
+    with pytest.raises(ConfigError, match="did you mean 'nblr'"):
+        MODELS.get("soft_vote").fn(members=[{"model": "nblrr"}])

@@ -18,7 +18,7 @@ def test_intra_patient_runs_carry_a_bold_warning(tmp_path):
     from seqlab import config
     from seqlab.training import run
 
-    from conftest import SMOKE
+    from testpaths import SMOKE
 
     out = run.train(config.load(SMOKE, ["data.split=random", "trainer.max_epochs=1"]), tmp_path / "r")
     html = (out / "report.html").read_text()

@@ -6,7 +6,7 @@ from seqlab import config
 from seqlab.cli.main import main
 from seqlab.training import ablation
 
-from conftest import SMOKE
+from testpaths import SMOKE
 
 
 def test_plan_flips_from_the_config_and_marks_model_switches_not_taken():

@@ -10,7 +10,7 @@ from seqlab.training import run
 from seqlab.training.augment import TRANSFORMS, BatchAugment
 from seqlab.training.module import Classifier
 
-from conftest import SMOKE
+from testpaths import SMOKE
 
 ALL = {"prob": 1.0, "scale": 0.2, "wander": 0.2, "wander_cycles": 1.0, "noise": 0.05, "motion": 0.2,
        "shift": 0.1, "stretch": 0.1}

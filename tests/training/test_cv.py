@@ -12,7 +12,7 @@ from seqlab.data.base import Split
 from seqlab.errors import ConfigError
 from seqlab.training import cv, run
 
-from conftest import SMOKE
+from testpaths import SMOKE
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, SMOKE
+from testpaths import REPO, SMOKE
 
 TOL = 0.02
 

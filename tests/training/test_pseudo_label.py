@@ -8,7 +8,7 @@ import numpy as np
 from seqlab import config
 from seqlab.training import pseudo_label
 
-from conftest import SMOKE
+from testpaths import SMOKE
 
 
 def test_select_keeps_confident_rows_and_caps_per_class():

@@ -16,7 +16,7 @@ from seqlab import config
 from seqlab.training import run
 from seqlab.training.loading import load_checkpoint
 
-from conftest import REPO, SMOKE
+from testpaths import REPO, SMOKE
 
 NUMERIC = ("accuracy", "macro_f1", "macro_sensitivity", "macro_ppv", "auroc_macro", "confusion_matrix", "per_class")
 

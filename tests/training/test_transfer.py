@@ -14,7 +14,7 @@ from seqlab.models.tiny import tiny_cnn
 from seqlab.training import run, transfer
 from seqlab.training.loading import load_checkpoint
 
-from conftest import REPO, SMOKE
+from testpaths import REPO, SMOKE
 
 
 def source_tensors(run_dir: Path) -> dict:

@@ -16,7 +16,7 @@ from seqlab import config
 from seqlab.errors import ConfigError
 from seqlab.training import tune
 
-from conftest import REPO
+from testpaths import REPO
 
 TUNE_SMOKE = REPO / "configs" / "tune" / "smoke.yaml"
 PG_URL = os.environ.get("SEQLAB_TEST_PG_URL", "postgresql+psycopg2://seqlab:seqlab@localhost:5432/seqlab_test")

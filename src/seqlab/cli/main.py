@@ -8,8 +8,9 @@ import sys
 
 from seqlab.errors import SeqlabError
 
-COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.crawl", "seqlab.cli.toolbox")
-DATA_MODULES = ("seqlab.cli.ecg_data",)
+COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.crawl", "seqlab.cli.toolbox",
+                   "seqlab.cli.text")
+DATA_MODULES = ("seqlab.cli.ecg_data", "seqlab.cli.text")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,7 +3,7 @@
 Every factory registers with ``kind="sklearn"`` and returns a picklable ``Pipeline`` that takes
 an array of raw strings: ``fit(texts, y)``, ``predict_proba(texts)``. Features, by ``analyzer``:
 
-- ``word``: word n-grams (optional English stopwords, see ``seqlab.data.text.preprocess``);
+- ``word``: word n-grams (optional English stopwords, see ``seqlab.text.preprocess``);
 - ``char`` / ``char_wb``: character n-grams (``char_wb`` stays inside word boundaries): the
   strongest single feature set for Korean, whose words carry particles and endings;
 - ``kiwi``: Korean morphemes from kiwipiepy (``kiwi_mode`` morphs | nouns | pos,
@@ -26,8 +26,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from seqlab.data.text.korean import KiwiTokenizer, split_space
-from seqlab.data.text.preprocess import english_stopwords
+from seqlab.text.korean import KiwiTokenizer, split_space
+from seqlab.text.preprocess import english_stopwords
 from seqlab.errors import ConfigError
 from seqlab.models.registry import register_model
 from seqlab.registry import suggest
@@ -36,7 +36,7 @@ Analyzer = Literal["word", "char", "char_wb", "kiwi"]
 _ANALYZERS = ("word", "char", "char_wb", "kiwi")
 
 
-class KiwiMorphs(BaseEstimator, TransformerMixin):
+class KiwiMorphs(TransformerMixin, BaseEstimator):
     """Texts → the same texts as space-joined kiwi morphemes (batch analysis, multi-threaded).
 
     Stateless; the analyser is rebuilt after unpickling."""
@@ -83,7 +83,7 @@ def make_features(*, weighting: Literal["count", "tfidf"] = "tfidf", analyzer: A
                       f"valid: {', '.join(_ANALYZERS)}")
 
 
-class NBLogisticRegression(BaseEstimator, ClassifierMixin):
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
     """Binary logistic regression on features scaled by the NB log-count ratio ``r_``.
 
     ``r = log((p / |p|₁) / (q / |q|₁))`` with ``p = alpha + Σ x`` over positives, ``q`` over
@@ -219,3 +219,23 @@ def tfidf_union_lr(*, C: float = 4.0, max_iter: int = 1000, branches: list[dict]
     union = FeatureUnion([(f"f{i}", _branch(b)) for i, b in enumerate(branches or DEFAULT_BRANCHES)])
     clf = NBLogisticRegression(C=C, binarize=False) if nb_weight else _lr(C, max_iter)
     return Pipeline([("features", union), ("clf", clf)])
+
+
+@register_model(kind="sklearn")
+def soft_vote(*, members: list[dict], weights: list[float] | None = None):
+    """Average the probabilities of several registered classical models (different views of
+    the text, e.g. word n-gram NB-LR + character n-gram LR, err on different reviews).
+
+    Each member is ``{"model": registry name, ...its arguments}``."""
+    from sklearn.ensemble import VotingClassifier
+
+    from seqlab.models.registry import MODELS
+
+    estimators = []
+    for i, spec in enumerate(members):
+        spec = dict(spec)
+        name = spec.pop("model", None)
+        if name is None or MODELS.get(name).meta.get("kind") != "sklearn" or name == "soft_vote":
+            raise ConfigError(f"model.members[{i}]: 'model' must name a classical model")
+        estimators.append((f"m{i}_{name}", MODELS.get(name).fn(**spec)))
+    return VotingClassifier(estimators, voting="soft", weights=weights)

@@ -1,0 +1,15 @@
+"""The runnable examples in the text modules' docstrings."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["seqlab.text.preprocess", "seqlab.text.korean", "seqlab.data.text.subword",
+           "seqlab.data.text.similarity"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name):
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

@@ -116,18 +116,4 @@ def kachuee_resnet(
     dropconnect: float = 0.0,
 ) -> nn.Module:
     """Kachuee et al. 2018: conv 32 k5, 5 residual k5 blocks + max-pool k5 s2, dense 32-32."""
-    return ResidualPoolCNN(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        seq_len=seq_len,
-        num_rr=num_rr,
-        channels=channels,
-        kernel_size=kernel_size,
-        num_blocks=num_blocks,
-        hidden=[32, 32],
-        activation="relu",
-        dropout=dropout,
-        batch_norm=batch_norm,
-        noise_std=noise_std,
-        dropconnect=dropconnect,
-    )
+    return ResidualPoolCNN(**locals(), hidden=[32, 32], activation="relu")

@@ -37,21 +37,8 @@ def seed_leaky_cnn(
     dropconnect: float = 0.0,
 ) -> nn.Module:
     """The seed's Leaky-ReLU residual CNN: conv 32 k5, 5 residual pairs + max-pool, dense 32-32."""
-    return ResidualPoolCNN(
-        num_classes=num_classes,
-        in_channels=in_channels,
-        seq_len=seq_len,
-        num_rr=num_rr,
-        channels=32,
-        kernel_size=5,
-        num_blocks=5,
-        hidden=[32, 32],
-        activation="leaky_relu",
-        dropout=dropout,
-        batch_norm=batch_norm,
-        noise_std=noise_std,
-        dropconnect=dropconnect,
-    )
+    return ResidualPoolCNN(**locals(), channels=32, kernel_size=5, num_blocks=5, hidden=[32, 32],
+                           activation="leaky_relu")
 
 
 class SeedCNN2(nn.Module):

@@ -26,16 +26,18 @@ from seqlab.errors import ConfigError, DataError
 from seqlab.evaluation.metrics import compute
 from seqlab.training import run
 
-CONFIG_ROOT = Path("configs")
+# the working directory's configs/, then the checkout seqlab was installed from (editable install)
+CONFIG_ROOTS = (Path("configs"), Path(__file__).resolve().parents[3] / "configs")
 
 
 def find_protocol(name: str) -> Path:
     """A YAML path, or a protocol name looked up under ``configs/``."""
     if Path(name).is_file():
         return Path(name)
-    hits = sorted(CONFIG_ROOT.rglob(f"{name}.yaml"))
+    roots = [r for r in CONFIG_ROOTS if r.is_dir()]
+    hits = [p for r in roots for p in sorted(r.rglob(f"{name}.yaml"))]
     if not hits:
-        known = sorted(p.stem for p in CONFIG_ROOT.rglob("*.yaml") if "reference:" in p.read_text())
+        known = sorted({p.stem for r in roots for p in r.rglob("*.yaml") if "reference:" in p.read_text()})
         from seqlab.registry import suggest
 
         raise ConfigError(f"unknown protocol {name!r}{suggest(name, known)}; valid: {', '.join(known)}"
@@ -51,13 +53,12 @@ def reproduce(name: str, *, data_dir: str | None = None, out: str | Path | None 
     if cv_only:
         return cross_validate_records(cfg, out or run.new_run_dir(cfg, None), folds=folds)
     try:
-        data = run.prepare_data(cfg)
+        return run.train(cfg, out)
     except DataError as exc:
         if getattr(cfg.data, "split", None) == "inter":
             raise DataError(f"{exc}; run `seqlab reproduce {name} --cv-only` for the patient-wise "
                             f"cross-validation inside the training records") from None
         raise
-    return run.train(cfg, out, data=data)
 
 
 def _fold_config(cfg: RunConfig, fold: int, folds: int) -> RunConfig:

@@ -30,8 +30,10 @@ def class_distribution(counts: dict[str, dict[str, int]]) -> bytes:
         ax.bar(x + i * width, vals, width, label=f"{split} ({sum(vals):,})")
     ax.set_xticks(x + width * (len(splits) - 1) / 2, classes)
     ax.set_yscale("symlog")
+    top = max(max(counts[s].values()) for s in splits)
+    ax.set_ylim(0, max(10, top) * 4)  # headroom: the log scale would clip the tallest bar
     ax.set_ylabel("samples")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, ncol=len(splits), loc="upper center", bbox_to_anchor=(0.5, -0.1))
     ax.set_title("Class distribution per split")
     return _png(fig)
 

@@ -6,7 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-import seqlab.models.classical as classical
+import seqlab.models.classical as classical  # noqa: F401  (registers the models)
+import seqlab.models.sklearn_text as sklearn_text
 from seqlab.errors import ConfigError
 from seqlab.models.registry import MODELS
 
@@ -51,7 +52,7 @@ def test_korean_features_pickle(analyzer, extra):
 
 
 def test_stopwords_option_drops_words():
-    vec = classical.make_features(analyzer="word", stop_words="english").fit(X)
+    vec = sklearn_text.make_features(analyzer="word", stop_words="english").fit(X)
     assert "the" not in vec.vocabulary_ and "great" in vec.vocabulary_
 
 
@@ -61,14 +62,14 @@ def test_nb_ratio_sign():
     r = m.named_steps["clf"].r_
     assert r[vocab["great"]] > 0 > r[vocab["boring"]]
     with pytest.raises(ConfigError, match="binary"):
-        classical.NBLogisticRegression().fit(X[:3], np.array([0, 1, 2]))
+        sklearn_text.NBLogisticRegression().fit(X[:3], np.array([0, 1, 2]))
 
 
 def test_union_branch_keys_checked():
     with pytest.raises(ConfigError, match="did you mean 'analyzer'"):
         MODELS.get("tfidf_union_lr").fn(branches=[{"analyser": "char"}])
     with pytest.raises(ConfigError, match="valid: word, char, char_wb, kiwi"):
-        classical.make_features(analyzer="morph")
+        sklearn_text.make_features(analyzer="morph")
 
 
 def test_soft_vote_members_checked():

@@ -1,7 +1,6 @@
 """The trainer a user trusts: same config -> same numbers; a killed run resumes exactly."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -122,7 +121,6 @@ def test_kill_during_checkpoint_save_keeps_the_previous_file(tmp_path):
     assert proc.returncode == -9
     ckpt = torch.load(target, weights_only=True)
     assert ckpt["epoch"] == 1
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] or True  # temp may remain after kill -9
 
 
 def test_weighted_sampler_and_class_weights_run(tmp_path):

@@ -156,7 +156,6 @@ def crawl_delay(robots_txt: str, user_agent: str) -> float | None:
     """
     token = user_agent.split("/")[0].lower()
     groups: list[tuple[list[str], float | None]] = []
-    agents: list[str] = []
     in_rules = False
     for raw in robots_txt.splitlines():
         line = raw.split("#", 1)[0].strip()

@@ -14,8 +14,9 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import ComplementNB, MultinomialNB
-from sklearn.pipeline import FeatureUnion, Pipeline
+# re-exported for the factories in seqlab.models.classical, which import this module lazily
+from sklearn.naive_bayes import ComplementNB, MultinomialNB  # noqa: F401
+from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: F401
 
 from seqlab.text.korean import KiwiTokenizer, split_space
 from seqlab.text.preprocess import english_stopwords

@@ -8,9 +8,7 @@ with ``torch.load(weights_only=True)`` and a resumed run draws the same dropout 
 
 from __future__ import annotations
 
-import os
 import random
-from pathlib import Path
 from typing import Any
 
 import lightning as L

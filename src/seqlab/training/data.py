@@ -7,7 +7,7 @@ resumed from ``last.ckpt`` at epoch ``e`` sees exactly the batches an uninterrup
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 import lightning as L
 import numpy as np

@@ -18,6 +18,7 @@ import numpy as np
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.errors import ConfigError, SeqlabError
+from seqlab.report.rundir import read_json
 from seqlab.training.inference import predict_proba
 from seqlab.training.loading import load_model
 
@@ -34,7 +35,7 @@ def predict_record(run_dir: str | Path, record: str | Path, *, out: str | Path |
     cfg = configlib.load(run_dir / "config.yaml")
     if "peaks" not in type(cfg.data).model_fields:
         raise ConfigError(f"{run_dir} was trained on {cfg.data.name!r}, not on ECG beats; predict needs an ECG run")
-    classes = configlib_classes(run_dir)
+    classes = read_json(run_dir / "data_summary.json")["classes"]
     t0 = time.perf_counter()
     model = load_model(run_dir, cfg.eval.checkpoint)
     opts = cfg.data.model_copy(update={"peaks": "reference" if annotations else "seqlab"})
@@ -52,12 +53,6 @@ def predict_record(run_dir: str | Path, record: str | Path, *, out: str | Path |
     duration = len(rec.signal) / rec.fs
     return {"n_beats": int(len(peaks)), "counts": counts, "csv": str(out), "annotation": str(ann_path),
             "seconds": seconds, "realtime_factor": duration / max(seconds, 1e-9)}
-
-
-def configlib_classes(run_dir: Path) -> list[str]:
-    import json
-
-    return json.loads((run_dir / "data_summary.json").read_text())["classes"]
 
 
 def write_csv(path: Path, peaks: np.ndarray, fs: float, labels: np.ndarray, probs: np.ndarray,

@@ -24,6 +24,7 @@ from seqlab import config as configlib
 from seqlab.config import RunConfig
 from seqlab.errors import ConfigError, DataError
 from seqlab.evaluation.metrics import compute
+from seqlab.report.rundir import read_json
 from seqlab.training import run
 
 # the working directory's configs/, then the checkout seqlab was installed from (editable install)
@@ -80,8 +81,8 @@ def cross_validate_records(cfg: RunConfig, out: str | Path, *, folds: int | None
         with np.load(fold_dir / "predictions_test.npz") as z:
             pooled_y.append(z["y_true"])
             pooled_p.append(z["probs"])
-        m = configlib_json(fold_dir / "metrics.json")
-        summary = configlib_json(fold_dir / "data_summary.json")
+        m = read_json(fold_dir / "metrics.json")
+        summary = read_json(fold_dir / "data_summary.json")
         records[f"fold{fold}"] = summary.get("records", {}).get("test", [])
         per_fold.append(m)
     classes = per_fold[0]["classes"]
@@ -93,7 +94,7 @@ def cross_validate_records(cfg: RunConfig, out: str | Path, *, folds: int | None
     raw = cfg.to_dict()
     raw["data"].update({"split": "patient_kfold", "folds": folds})
     configlib.save(configlib.from_dict(raw), out / "config.yaml")
-    first = configlib_json(out / "fold0" / "data_summary.json")
+    first = read_json(out / "fold0" / "data_summary.json")
     counts = {"pooled test": {c: int((y == i).sum()) for i, c in enumerate(classes)}}
     atomic.write_json(out / "data_summary.json", {
         "classes": classes, "counts": counts, "records": records,
@@ -109,12 +110,6 @@ def cross_validate_records(cfg: RunConfig, out: str | Path, *, folds: int | None
 
     write_report(out)
     return out
-
-
-def configlib_json(path: Path) -> dict[str, Any]:
-    import json
-
-    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def cv_spread(per_fold: list[dict[str, Any]], folds: int) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from seqlab.data.registry import DATASETS
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.evaluation import metrics as metricslib
 from seqlab.models.registry import MODELS
+from seqlab.report.rundir import read_json
 from seqlab.training import classical, transfer
 from seqlab.training.checkpoint import AtomicCheckpointIO, RngState
 from seqlab.training.loading import load_checkpoint, load_model
@@ -53,9 +54,6 @@ def model_kwargs(cfg: RunConfig, data: PreparedData) -> dict[str, Any]:
 
     accepted = inspect.signature(MODELS.get(cfg.model.name).fn).parameters
     derived = {"num_classes": len(data.classes), **data.model_kwargs}
-    missing = [k for k in ("num_classes",) if k in accepted and k not in derived]
-    if missing:
-        raise ConfigError(f"dataset {cfg.data.name!r} does not provide {missing}")
     return {**cfg.model.params, **{k: v for k, v in derived.items() if k in accepted and k in DATA_DERIVED}}
 
 
@@ -193,7 +191,7 @@ def _after_fit(run_dir: Path, cfg: RunConfig, data: PreparedData, trainer: L.Tra
                prepare_s: float, fit_s: float, report: bool) -> Path:
     epochs = trainer.current_epoch - start_epoch
     steps = trainer.global_step
-    timing = _read_timing(run_dir)
+    timing = read_json(run_dir / "timing.json")
     timing.update({"prepare_s": round(prepare_s, 3), "epochs_run": trainer.current_epoch,
                    "train_s": round(timing.get("train_s", 0.0) + fit_s, 3)})
     if epochs > 0:
@@ -202,13 +200,6 @@ def _after_fit(run_dir: Path, cfg: RunConfig, data: PreparedData, trainer: L.Tra
     timing["steps_before"] = steps
     atomic.write_json(run_dir / "timing.json", timing)
     return finish(run_dir, cfg, data, report=report)
-
-
-def _read_timing(run_dir: Path) -> dict[str, Any]:
-    import json
-
-    path = run_dir / "timing.json"
-    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def resume(run_dir: str | Path) -> Path:
@@ -245,7 +236,7 @@ def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None
     atomic.write_json(run_dir / "metrics.json" if split == cfg.eval.split else run_dir / f"metrics_{split}.json",
                       result)
     atomic.save_npz(run_dir / f"predictions_{split}.npz", y_true=part.y, probs=probs)
-    timing = _read_timing(run_dir)
+    timing = read_json(run_dir / "timing.json")
     timing.update({"inference_s": round(infer_s, 4), "inference_samples": len(part),
                    "inference_samples_per_s": round(len(part) / max(infer_s, 1e-9), 1)})
     atomic.write_json(run_dir / "timing.json", timing)

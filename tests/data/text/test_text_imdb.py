@@ -1,7 +1,5 @@
 """IMDB readers: the aclImdb folder and CSV fixtures, JSON Lines, the builder, the dataset."""
 
-import gzip
-import json
 
 import numpy as np
 import pytest

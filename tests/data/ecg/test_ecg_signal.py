@@ -13,7 +13,13 @@ from seqlab.data.ecg.labels import label_beats, split_symbols
 from seqlab.data.ecg.qrs import ecg_peaks
 from seqlab.data.ecg.qrs_eval import match_peaks, score_record, vf_intervals
 from seqlab.data.ecg.reader import read_record
-from seqlab.data.ecg.segment import RR_FEATURES, beats_from_record, ecg_segment, rr_features
+from seqlab.data.ecg.segment import (
+    RR_CONTEXT_FEATURES,
+    RR_FEATURES,
+    beats_from_record,
+    ecg_segment,
+    rr_features,
+)
 from seqlab.errors import ConfigError
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "ecg" / "mitdb"
@@ -107,6 +113,33 @@ def test_rr_features():
     assert f[3, 8] == pytest.approx(3.0)  # next / prev
 
 
+def _rhythm(rr_s: np.ndarray, fs: float = 360.0) -> np.ndarray:
+    return np.round(np.concatenate([[0.0], np.cumsum(rr_s)]) * fs).astype(np.int64)
+
+
+def test_rr_context_features_flag_a_premature_beat_at_any_heart_rate():
+    rr = np.full(80, 0.8)
+    rr[40], rr[41] = 0.5, 1.1  # an early beat (peak 41) and its compensatory pause
+    col = {name: i for i, name in enumerate(RR_CONTEXT_FEATURES)}
+    f = rr_features(_rhythm(rr), 360.0, "context")
+    assert f.shape == (81, len(RR_CONTEXT_FEATURES)) and f.dtype == np.float32
+    assert f[41, col["prev_over_record"]] == pytest.approx(np.log(0.5 / 0.8), abs=0.01)
+    assert f[41, col["next_over_local"]] > 0.3  # the pause after it
+    assert f[42, col["prev_over_local_-1"]] < -0.4  # the beat after sees the early one behind it
+    assert np.allclose(f[10:30], 0.0, atol=0.01)  # regular rhythm: every log ratio is 0
+    # the same rhythm 1.5x slower reads the same: no feature carries the heart rate itself
+    assert np.allclose(rr_features(_rhythm(rr * 1.5), 360.0, "context"), f, atol=0.01)
+
+
+def test_rr_context_irregularity_separates_fibrillation_from_sinus_rhythm():
+    rng = np.random.default_rng(0)
+    col = RR_CONTEXT_FEATURES.index("irregularity")
+    sinus = rr_features(_rhythm(0.8 + rng.normal(0, 0.01, 200)), 360.0, "context")[:, col]
+    af = rr_features(_rhythm(rng.uniform(0.4, 1.2, 200)), 360.0, "context")[:, col]
+    assert np.median(af) > 10 * np.median(sinus)
+    assert rr_features(np.array([7]), 360.0, "context").shape == (1, len(RR_CONTEXT_FEATURES))
+
+
 def test_beats_from_record_reference_and_detector(rec208):
     inputs, peaks = beats_from_record(rec208, BeatOptions())
     assert inputs["x"].shape == (peaks.size, 1, 187) and inputs["rr"].shape == (peaks.size, 9)
@@ -114,6 +147,8 @@ def test_beats_from_record_reference_and_detector(rec208):
     arr, det = beats_from_record(rec208, BeatOptions(peaks="seqlab", rr_features=False, beat_fs=None,
                                                      seq_len=None, window_s=(0.25, 0.45)))
     assert arr.shape == (det.size, 1, 90 + 162) and abs(det.size - peaks.size) <= 3
+    ctx, _ = beats_from_record(rec208, BeatOptions(rr_set="context"))
+    assert ctx["rr"].shape == (peaks.size, len(RR_CONTEXT_FEATURES)) and np.isfinite(ctx["rr"]).all()
 
 
 def test_labels_aami_and_symbol_accounting():

@@ -38,6 +38,9 @@ class BeatOptions(BaseModel):
     seq_len: int | None = Field(187, ge=2)
     beat_norm: Literal["none", "zscore", "minmax"] = "zscore"
     rr_features: bool = True
+    # basic: RR in seconds + ratios (de Chazal's four intervals); context: log ratios only,
+    # plus the neighbours' RR and the local irregularity (``segment.rr_context_features``)
+    rr_set: Literal["basic", "context"] = "basic"
     # add, per lead, a channel holding the beat minus the record's median beat: the patient's
     # own normal morphology is subtracted, so what differs from it stands out on patients the
     # model never saw (uses the record's unlabelled signal only, like the record-mean RR)

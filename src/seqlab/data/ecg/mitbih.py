@@ -35,7 +35,7 @@ from seqlab.data.ecg.config import BeatOptions
 from seqlab.data.ecg.labels import SCHEMES, label_beats, split_symbols
 from seqlab.data.ecg.qrs import ecg_peaks
 from seqlab.data.ecg.qrs_eval import check_annotations_match
-from seqlab.data.ecg.segment import RR_FEATURES, read_record_for, record_peaks, segment_record
+from seqlab.data.ecg.segment import read_record_for, record_peaks, rr_feature_names, segment_record
 from seqlab.data.ecg.splits import record_split, stratified_beat_split
 from seqlab.data.registry import register_dataset
 from seqlab.errors import DataError
@@ -192,7 +192,7 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     return PreparedData(
         classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],
         model_kwargs={"in_channels": int(x_all.shape[1]), "seq_len": int(x_all.shape[-1]),
-                      "num_rr": len(RR_FEATURES) if cfg.rr_features else 0},
+                      "num_rr": len(rr_feature_names(cfg.rr_set)) if cfg.rr_features else 0},
         summary=summary)
 
 
@@ -235,6 +235,6 @@ def _summary(cfg, src, per, names, split_records, splits, classes, symbols, keep
         "skipped_non_beat": int(sum(int(per[n]["skipped_non_beat"]) for n in names)),
         "leads": {n: str(per[n]["lead"]) for n in names},
         "filters": list(cfg.filters), "bandpass_hz": list(cfg.bandpass_hz), "detector": cfg.peaks,
-        "labels": cfg.labels, "rr_features": list(RR_FEATURES) if cfg.rr_features else [],
+        "labels": cfg.labels, "rr_features": list(rr_feature_names(cfg.rr_set)) if cfg.rr_features else [],
         "beat": cfg.beat_fields(), "balance": cfg.balance, "cache": cache_stats, "notes": notes,
     }

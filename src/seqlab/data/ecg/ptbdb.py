@@ -26,7 +26,7 @@ from seqlab.data.base import DataConfigBase, PreparedData, Split
 from seqlab.data.ecg.cache import cached_arrays, files_fingerprint
 from seqlab.data.ecg.config import BeatOptions
 from seqlab.data.ecg.reader import read_header
-from seqlab.data.ecg.segment import RR_FEATURES, beats_from_record, read_record_for, record_peaks
+from seqlab.data.ecg.segment import beats_from_record, read_record_for, record_peaks
 from seqlab.data.ecg.splits import stratified_beat_split
 from seqlab.data.registry import register_dataset
 from seqlab.errors import ConfigError, DataError
@@ -205,5 +205,5 @@ def ptbdb(cfg: PtbdbConfig, *, seed: int) -> PreparedData:
     }
     return PreparedData(classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],
                         model_kwargs={"in_channels": int(x.shape[1]), "seq_len": int(x.shape[-1]),
-                                      "num_rr": len(RR_FEATURES) if use_rr else 0},
+                                      "num_rr": int(rr.shape[1]) if use_rr else 0},
                         summary=summary)

@@ -26,6 +26,8 @@ def main() -> None:
     ap.add_argument("--record", default=str(Path(__file__).resolve().parents[1] / "../shared/data/mitdb/208"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="torch threads, as `seqlab predict --threads`")
+    ap.add_argument("--many", type=int, default=10,
+                    help="also time one command over this many records of the record's folder")
     args = ap.parse_args()
     import torch
 
@@ -50,6 +52,15 @@ def main() -> None:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import seqlab.training.predict"], check=True)
     print(f"  of which start-up (python -c 'import seqlab.training.predict'): {time.perf_counter() - t0:.3f} s")
+    folder = Path(args.record).parent
+    many = sorted(p.with_suffix("") for p in folder.glob("*.hea") if "MLII" in p.read_text())[: args.many]
+    if len(many) > 1:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "seqlab.cli.main", "predict", args.run_dir, *map(str, many),
+                        "--out", str(out.parent / "many")], check=True, capture_output=True)
+        wall = time.perf_counter() - t0
+        print(f"`seqlab predict` over {len(many)} records in one command: {wall:.3f} s wall, "
+              f"{wall / len(many):.3f} s per record ({len(many) * duration_s / wall:,.0f}x real time)")
 
     from seqlab import config
     from seqlab.training.inference import split_proba

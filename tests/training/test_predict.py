@@ -65,3 +65,15 @@ def test_predict_with_reference_annotations_and_bad_run(ecg_run, tmp_path, capsy
     assert main(["predict", str(run_dir), str(records / "208"), "--annotations", "atr", "--out", str(out)]) == 0
     assert main(["predict", str(tmp_path), str(records / "208")]) == 2  # not a run: no config.yaml
     assert "config file not found" in capsys.readouterr().err
+
+
+def test_predict_several_records_with_one_model_load(ecg_run, tmp_path, capsys):
+    run_dir, records = ecg_run
+    out_dir = tmp_path / "many"
+    argv = ["predict", str(run_dir), str(records / "208"), str(records / "101"), "--out", str(out_dir)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "2 records" in printed and printed.count("csv:") == 2
+    for name in ("208", "101"):
+        rows = (out_dir / f"{name}.seqlab.csv").read_text().splitlines()
+        assert len(rows) > 30 and (out_dir / f"{name}.seqlab").is_file()

@@ -20,8 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", help="classify every beat of a WFDB record with a trained run")
     p.add_argument("run_dir")
-    p.add_argument("record", help="WFDB record path without extension, e.g. data/mitdb/100")
-    p.add_argument("--out", help="CSV path (default RECORD_NAME.seqlab.csv in the current directory)")
+    p.add_argument("records", nargs="+", metavar="record",
+                   help="WFDB record path(s) without extension, e.g. data/mitdb/100; several "
+                        "records share one model load")
+    p.add_argument("--out", help="CSV path for one record, a directory for several (default: "
+                                 "RECORD_NAME.seqlab.csv in the current directory)")
     p.add_argument("--annotations", metavar="EXT", help="use this annotation file's beats (e.g. atr) "
                                                          "instead of detecting R peaks")
     p.add_argument("--threads", type=int, default=1,
@@ -52,16 +55,28 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    import time
+
     import torch
 
-    from seqlab.training.predict import predict_record
+    from seqlab.training.predict import Predictor
 
+    t0 = time.perf_counter()
     torch.set_num_threads(args.threads)
-    result = predict_record(args.run_dir, args.record, out=args.out, annotations=args.annotations)
-    print(f"{result['n_beats']:,} beats in {result['seconds']:.2f} s "
-          f"({result['realtime_factor']:,.0f}x real time)")
-    for name, n in result["counts"].items():
-        print(f"{name:>6} {n:>8,}")
-    print(f"csv: {result['csv']}")
-    print(f"annotations: {result['annotation']}")
+    predictor = Predictor(args.run_dir)
+    many = len(args.records) > 1
+    total_beats, total_s = 0, 0.0
+    for record in args.records:
+        out = Path(args.out or ".") / f"{Path(record).name}.seqlab.csv" if many else args.out
+        result = predictor(record, out=out, annotations=args.annotations)
+        total_beats += result["n_beats"]
+        total_s += result["duration_s"]
+        counts = " ".join(f"{name} {n:,}" for name, n in result["counts"].items())
+        print(f"{Path(record).name}: {result['n_beats']:,} beats in {result['seconds']:.2f} s "
+              f"({result['realtime_factor']:,.0f}x real time): {counts}")
+        print(f"  csv: {result['csv']}  annotations: {result['annotation']}")
+    if many:
+        wall = time.perf_counter() - t0
+        print(f"{len(args.records)} records, {total_beats:,} beats in {wall:.2f} s with the model load "
+              f"({total_s / wall:,.0f}x real time)")
     return 0

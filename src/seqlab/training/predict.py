@@ -27,32 +27,53 @@ WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "L": "L", "R": 
                "normal": "N", "abnormal": "Q"}
 
 
+class Predictor:
+    """A trained ECG run, loaded once: config, class names and model.
+
+    Several records share one load (``seqlab predict RUN A B C``): the interpreter, torch and
+    the model are paid for once, so a database goes through at the in-process rate."""
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.cfg = configlib.load(self.run_dir / "config.yaml")
+        if "peaks" not in type(self.cfg.data).model_fields:
+            raise ConfigError(f"{self.run_dir} was trained on {self.cfg.data.name!r}, not on ECG beats; "
+                              "predict needs an ECG run")
+        self.classes = read_json(self.run_dir / "data_summary.json")["classes"]
+        self.model = load_model(self.run_dir, self.cfg.eval.checkpoint)
+
+    def __call__(self, record: str | Path, *, out: str | Path | None = None,
+                 annotations: str | None = None, ann_ext: str = "seqlab") -> dict[str, Any]:
+        from seqlab.data.ecg.segment import beats_from_record, read_record_for
+
+        record = Path(record)
+        t0 = time.perf_counter()
+        opts = self.cfg.data.model_copy(update={"peaks": "reference" if annotations else "seqlab"})
+        rec = read_record_for(record, opts, annotator=annotations)
+        inputs, peaks = beats_from_record(rec, opts)
+        if len(peaks) == 0:
+            raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
+        probs = predict_proba(self.model, inputs)
+        labels = probs.argmax(axis=1)
+        seconds = time.perf_counter() - t0
+        out = Path(out) if out else Path(f"{record.name}.seqlab.csv")
+        write_csv(out, peaks, rec.fs, labels, probs, self.classes)
+        ann_path = write_annotations(out.parent, record.name, peaks, labels, self.classes, rec.fs, ann_ext)
+        counts = {c: int((labels == i).sum()) for i, c in enumerate(self.classes)}
+        duration = len(rec.signal) / rec.fs
+        return {"record": str(record), "n_beats": int(len(peaks)), "counts": counts, "csv": str(out),
+                "annotation": str(ann_path), "seconds": seconds, "duration_s": duration,
+                "realtime_factor": duration / max(seconds, 1e-9)}
+
+
 def predict_record(run_dir: str | Path, record: str | Path, *, out: str | Path | None = None,
                    annotations: str | None = None, ann_ext: str = "seqlab") -> dict[str, Any]:
-    from seqlab.data.ecg.segment import beats_from_record, read_record_for
-
-    run_dir, record = Path(run_dir), Path(record)
-    cfg = configlib.load(run_dir / "config.yaml")
-    if "peaks" not in type(cfg.data).model_fields:
-        raise ConfigError(f"{run_dir} was trained on {cfg.data.name!r}, not on ECG beats; predict needs an ECG run")
-    classes = read_json(run_dir / "data_summary.json")["classes"]
+    """One record with a freshly loaded run (model load included in ``seconds``)."""
     t0 = time.perf_counter()
-    model = load_model(run_dir, cfg.eval.checkpoint)
-    opts = cfg.data.model_copy(update={"peaks": "reference" if annotations else "seqlab"})
-    rec = read_record_for(record, opts, annotator=annotations)
-    inputs, peaks = beats_from_record(rec, opts)
-    if len(peaks) == 0:
-        raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
-    probs = predict_proba(model, inputs)
-    labels = probs.argmax(axis=1)
-    seconds = time.perf_counter() - t0
-    out = Path(out) if out else Path(f"{record.name}.seqlab.csv")
-    write_csv(out, peaks, rec.fs, labels, probs, classes)
-    ann_path = write_annotations(out.parent, record.name, peaks, labels, classes, rec.fs, ann_ext)
-    counts = {c: int((labels == i).sum()) for i, c in enumerate(classes)}
-    duration = len(rec.signal) / rec.fs
-    return {"n_beats": int(len(peaks)), "counts": counts, "csv": str(out), "annotation": str(ann_path),
-            "seconds": seconds, "realtime_factor": duration / max(seconds, 1e-9)}
+    result = Predictor(run_dir)(record, out=out, annotations=annotations, ann_ext=ann_ext)
+    result["seconds"] = time.perf_counter() - t0
+    result["realtime_factor"] = result["duration_s"] / max(result["seconds"], 1e-9)
+    return result
 
 
 def write_csv(path: Path, peaks: np.ndarray, fs: float, labels: np.ndarray, probs: np.ndarray,

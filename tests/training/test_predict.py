@@ -77,3 +77,18 @@ def test_predict_several_records_with_one_model_load(ecg_run, tmp_path, capsys):
     for name in ("208", "101"):
         rows = (out_dir / f"{name}.seqlab.csv").read_text().splitlines()
         assert len(rows) > 30 and (out_dir / f"{name}.seqlab").is_file()
+
+
+def test_predict_console_script_exits_fast_with_its_output_and_exit_code(ecg_run, tmp_path):
+    """The console path ends with os._exit: printed lines and the exit code must survive it."""
+    import subprocess
+    import sys
+
+    run_dir, records = ecg_run
+    out = tmp_path / "208.csv"
+    cmd = [sys.executable, "-m", "seqlab.cli.main", "predict", str(run_dir), str(records / "208"), "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "beats in" in done.stdout and "csv:" in done.stdout and out.is_file()
+    bad = subprocess.run(cmd[:4] + [str(tmp_path), str(records / "208")], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "config file not found" in bad.stderr

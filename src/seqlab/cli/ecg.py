@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: one record is a small job, and a second thread "
                         "stalls it badly when the other core is busy)")
-    p.set_defaults(func=cmd_predict)
+    p.set_defaults(func=cmd_predict, fast_exit=True)
 
 
 def cmd_reproduce(args) -> int:

@@ -23,3 +23,16 @@ def test_intra_patient_runs_carry_a_bold_warning(tmp_path):
     out = run.train(config.load(SMOKE, ["data.split=random", "trainer.max_epochs=1"]), tmp_path / "r")
     html = (out / "report.html").read_text()
     assert '<p class="warn"><b>Intra-patient protocol' in html
+
+
+def test_methods_paragraph_says_how_ecg_beats_were_made():
+    from seqlab import config
+    from seqlab.report.methods import methods_paragraph
+    from testpaths import REPO
+
+    ecg = config.load(REPO / "configs/ecg/inter-patient.yaml").to_dict()
+    text = methods_paragraph(ecg, {"protocol": "DS1 folds"})["text"]
+    assert "0.25 s before to 0.4 s after the R peak" in text and "context RR features" in text
+    assert "median beat" in text and "de Chazal" in " ".join(methods_paragraph(ecg, {})["references"])
+    smoke = config.load(REPO / "configs/smoke.yaml").to_dict()
+    assert "Beats:" not in methods_paragraph(smoke, {})["text"]  # not ECG data: no beat sentence

@@ -21,7 +21,8 @@ def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[s
     params = ", ".join(f"{k}={v}" for k, v in model.items() if k != "name") or "defaults"
     text = (
         f"Data: dataset '{data.get('name')}' ({summary.get('protocol', 'protocol not stated')}). "
-        f"Model: '{model.get('name')}' ({params}). "
+        + _beats_sentence(data)
+        + f"Model: '{model.get('name')}' ({params}). "
         f"Training: {optim.get('name', 'adam')} optimiser, learning rate {optim.get('lr')}, weight decay "
         f"{optim.get('weight_decay', 0)}, scheduler {optim.get('scheduler', 'none')}, batch size "
         f"{data.get('batch_size')}, up to {trainer.get('max_epochs')} epochs"
@@ -39,3 +40,16 @@ def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[s
     if model.get("name") in REFERENCES:
         refs.append(REFERENCES[model["name"]])
     return {"text": text, "references": refs}
+
+
+def _beats_sentence(data: dict[str, Any]) -> str:
+    """How ECG beats were made (empty for other data): lead, filters, window, RR set."""
+    if "window_s" not in data:
+        return ""
+    before, after = data["window_s"]
+    rr = (f"{data.get('rr_set', 'basic')} RR features" if data.get("rr_features", True)
+          else "no RR features")
+    extras = ", plus the beat minus the record's median beat" if data.get("record_template") else ""
+    return (f"Beats: lead {data.get('lead', 'MLII')}, filters {', '.join(data.get('filters', [])) or 'none'}, "
+            f"R peaks from {data.get('peaks', 'reference')}, {before} s before to {after} s after the R peak"
+            f"{extras}; {rr}. ")

@@ -25,7 +25,8 @@ from seqlab.models.registry import MODELS
 from seqlab.registry import suggest
 
 # Model arguments that come from the data (shapes), never from the YAML.
-DATA_DERIVED = ("num_classes", "in_channels", "seq_len", "num_rr", "vocab_size", "max_length", "pad_id")
+DATA_DERIVED = ("num_classes", "class_names", "in_channels", "seq_len", "num_rr", "rr_names",
+                "vocab_size", "max_length", "pad_id")
 
 
 class Section(BaseModel):

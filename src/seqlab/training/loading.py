@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ConfigError, SeqlabError
 from seqlab.models.registry import MODELS
 
 
@@ -36,7 +36,10 @@ def forward_inputs(model: nn.Module, x: Any) -> torch.Tensor:
 def build_model(name: str, kwargs: dict[str, Any]) -> nn.Module:
     import seqlab.models  # noqa: F401  (fills the registry)
 
-    return MODELS.get(name).fn(**kwargs)
+    try:
+        return MODELS.get(name).fn(**kwargs)
+    except ValueError as exc:  # a factory refusing its arguments: a config mistake, one line
+        raise ConfigError(f"model {name!r}: {exc}") from None
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -53,7 +53,7 @@ def model_kwargs(cfg: RunConfig, data: PreparedData) -> dict[str, Any]:
     import inspect
 
     accepted = inspect.signature(MODELS.get(cfg.model.name).fn).parameters
-    derived = {"num_classes": len(data.classes), **data.model_kwargs}
+    derived = {"num_classes": len(data.classes), "class_names": list(data.classes), **data.model_kwargs}
     return {**cfg.model.params, **{k: v for k, v in derived.items() if k in accepted and k in DATA_DERIVED}}
 
 

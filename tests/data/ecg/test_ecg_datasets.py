@@ -13,6 +13,7 @@ import seqlab.data.ecg  # noqa: F401  (registers the datasets)
 from seqlab.data.ecg.fetch import fetch_mitdb, verify_dir
 from seqlab.data.ecg.mitbih import MitbihConfig, mitbih
 from seqlab.data.ecg.ptbdb import PtbdbConfig, ptbdb
+from seqlab.data.ecg.segment import RR_FEATURES
 from seqlab.data.registry import DATASETS
 from seqlab.errors import ConfigError, DataError
 
@@ -49,7 +50,7 @@ def test_config_rejects_bad_values_listing_choices():
 def test_intra_split_summary_and_shapes():
     data = mitbih(cfg(), seed=0)
     assert data.classes == ["N", "S", "V", "F", "Q"]
-    assert data.model_kwargs == {"in_channels": 1, "seq_len": 187, "num_rr": 9}
+    assert data.model_kwargs == {"in_channels": 1, "seq_len": 187, "num_rr": 9, "rr_names": list(RR_FEATURES)}
     x = data.train.x
     assert x["x"].dtype == np.float32 and x["x"].shape[1:] == (1, 187) and x["rr"].shape[1] == 9
     assert data.train.y.dtype == np.int64

@@ -192,7 +192,8 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     return PreparedData(
         classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],
         model_kwargs={"in_channels": int(x_all.shape[1]), "seq_len": int(x_all.shape[-1]),
-                      "num_rr": len(rr_feature_names(cfg.rr_set)) if cfg.rr_features else 0},
+                      "num_rr": len(rr_feature_names(cfg.rr_set)) if cfg.rr_features else 0,
+                      "rr_names": list(rr_feature_names(cfg.rr_set)) if cfg.rr_features else []},
         summary=summary)
 
 

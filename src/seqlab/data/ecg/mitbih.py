@@ -189,12 +189,17 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     splits = {k: make(v) for k, v in parts.items()}
     splits["train"] = balance_split(splits["train"], cfg.balance, seed=seed)
     summary = _summary(cfg, src, per, names, split_records, splits, classes, symbols, keep, cache_stats)
+    rr_names = _rr_names(cfg)
     return PreparedData(
         classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],
         model_kwargs={"in_channels": int(x_all.shape[1]), "seq_len": int(x_all.shape[-1]),
-                      "num_rr": len(rr_feature_names(cfg.rr_set)) if cfg.rr_features else 0,
-                      "rr_names": list(rr_feature_names(cfg.rr_set)) if cfg.rr_features else []},
+                      "num_rr": len(rr_names), "rr_names": rr_names},
         summary=summary)
+
+
+def _rr_names(cfg: MitbihConfig) -> list[str]:
+    """The RR feature columns the beats carry (none without ``rr_features``)."""
+    return list(rr_feature_names(cfg.rr_set)) if cfg.rr_features else []
 
 
 def _summary(cfg, src, per, names, split_records, splits, classes, symbols, keep, cache_stats) -> dict:
@@ -236,6 +241,6 @@ def _summary(cfg, src, per, names, split_records, splits, classes, symbols, keep
         "skipped_non_beat": int(sum(int(per[n]["skipped_non_beat"]) for n in names)),
         "leads": {n: str(per[n]["lead"]) for n in names},
         "filters": list(cfg.filters), "bandpass_hz": list(cfg.bandpass_hz), "detector": cfg.peaks,
-        "labels": cfg.labels, "rr_features": list(rr_feature_names(cfg.rr_set)) if cfg.rr_features else [],
+        "labels": cfg.labels, "rr_features": _rr_names(cfg),
         "beat": cfg.beat_fields(), "balance": cfg.balance, "cache": cache_stats, "notes": notes,
     }

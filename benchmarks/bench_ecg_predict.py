@@ -5,7 +5,9 @@ inference, for a trained run (target: < 2 s end to end, >= 900x real time).
 
 Prints: the in-process time of predict_record (model load, read, filter, detect, segment,
 classify, write CSV + WFDB annotations), the wall time of the whole `seqlab predict` command
-(including Python and torch start-up), and inference beats/s on the run's test split.
+(including Python and torch start-up; the command prepares beats in a forked process while it
+imports torch, so the two overlap), one command over ten records, and inference beats/s on the
+run's test split.
 """
 
 from __future__ import annotations

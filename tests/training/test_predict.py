@@ -92,3 +92,47 @@ def test_predict_console_script_exits_fast_with_its_output_and_exit_code(ecg_run
     assert "beats in" in done.stdout and "csv:" in done.stdout and out.is_file()
     bad = subprocess.run(cmd[:4] + [str(tmp_path), str(records / "208")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "config file not found" in bad.stderr
+
+
+def test_beats_prepared_in_a_forked_process_match_the_in_process_ones(ecg_run):
+    """The command prepares beats in a second process while torch loads: same arrays, same order."""
+    from seqlab.training.prefetch import BeatPrefetcher
+
+    run_dir, records = ecg_run
+    paths = [records / "208", records / "101"]
+    with BeatPrefetcher(run_dir, paths, background=True) as stream:
+        assert stream._proc is not None  # really forked
+        forked = list(stream)
+    in_process = list(BeatPrefetcher(run_dir, paths, background=False))
+    assert [p.record for p in forked] == paths
+    for a, b in zip(forked, in_process):
+        assert np.array_equal(a.peaks, b.peaks) and a.fs == b.fs == 360
+        assert np.array_equal(a.inputs["x"], b.inputs["x"]) and np.array_equal(a.inputs["rr"], b.inputs["rr"])
+
+
+def test_a_bad_record_in_the_forked_process_is_raised_at_that_record(ecg_run):
+    from seqlab.errors import SeqlabError
+    from seqlab.training.prefetch import BeatPrefetcher
+
+    run_dir, records = ecg_run
+    stream = BeatPrefetcher(run_dir, [records / "208", records / "999", records / "101"], background=True)
+    with stream:
+        it = iter(stream)
+        assert next(it).record.name == "208"
+        with pytest.raises(SeqlabError, match="999"):
+            next(it)
+    assert stream._proc is None
+
+
+def test_a_killed_preparing_process_is_an_error_not_a_hang(ecg_run):
+    import os
+    import signal
+
+    from seqlab.errors import SeqlabError
+    from seqlab.training.prefetch import BeatPrefetcher
+
+    run_dir, records = ecg_run
+    with BeatPrefetcher(run_dir, [records / "208"] * 200, background=True) as stream:
+        os.kill(stream._proc.pid, signal.SIGKILL)
+        with pytest.raises(SeqlabError, match="died"):
+            list(stream)

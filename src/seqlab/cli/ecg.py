@@ -57,24 +57,29 @@ def cmd_reproduce(args) -> int:
 def cmd_predict(args) -> int:
     import time
 
-    import torch
-
-    from seqlab.training.predict import Predictor
+    from seqlab.training.prefetch import BeatPrefetcher
 
     t0 = time.perf_counter()
-    torch.set_num_threads(args.threads)
-    predictor = Predictor(args.run_dir)
-    many = len(args.records) > 1
-    total_beats, total_s = 0, 0.0
-    for record in args.records:
-        out = Path(args.out or ".") / f"{Path(record).name}.seqlab.csv" if many else args.out
-        result = predictor(record, out=out, annotations=args.annotations)
-        total_beats += result["n_beats"]
-        total_s += result["duration_s"]
-        counts = " ".join(f"{name} {n:,}" for name, n in result["counts"].items())
-        print(f"{Path(record).name}: {result['n_beats']:,} beats in {result['seconds']:.2f} s "
-              f"({result['realtime_factor']:,.0f}x real time): {counts}")
-        print(f"  csv: {result['csv']}  annotations: {result['annotation']}")
+    # started before torch is imported: the records' beats are prepared on the other core
+    with BeatPrefetcher(args.run_dir, args.records, annotations=args.annotations) as prepared_records:
+        import torch
+
+        from seqlab.training.predict import Predictor
+
+        torch.set_num_threads(args.threads)
+        predictor = Predictor(args.run_dir)
+        many = len(args.records) > 1
+        total_beats, total_s = 0, 0.0
+        for prepared in prepared_records:
+            record = prepared.record
+            out = Path(args.out or ".") / f"{record.name}.seqlab.csv" if many else args.out
+            result = predictor.classify(prepared, out=out)
+            total_beats += result["n_beats"]
+            total_s += result["duration_s"]
+            counts = " ".join(f"{name} {n:,}" for name, n in result["counts"].items())
+            print(f"{record.name}: {result['n_beats']:,} beats in {result['seconds']:.2f} s "
+                  f"({result['realtime_factor']:,.0f}x real time): {counts}")
+            print(f"  csv: {result['csv']}  annotations: {result['annotation']}")
     if many:
         wall = time.perf_counter() - t0
         print(f"{len(args.records)} records, {total_beats:,} beats in {wall:.2f} s with the model load "

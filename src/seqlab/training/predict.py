@@ -17,10 +17,11 @@ import numpy as np
 
 from seqlab import atomic
 from seqlab import config as configlib
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import ConfigError
 from seqlab.report.rundir import read_json
 from seqlab.training.inference import predict_proba
 from seqlab.training.loading import load_model
+from seqlab.training.prefetch import PreparedRecord, beat_options, prepare_record
 
 # the annotation symbol written for each class name (AAMI classes use their own letter)
 WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "L": "L", "R": "R", "A": "A",
@@ -44,26 +45,25 @@ class Predictor:
 
     def __call__(self, record: str | Path, *, out: str | Path | None = None,
                  annotations: str | None = None, ann_ext: str = "seqlab") -> dict[str, Any]:
-        from seqlab.data.ecg.segment import beats_from_record, read_record_for
+        opts = beat_options(self.cfg.data.model_dump(mode="json"), annotations)
+        return self.classify(prepare_record(record, opts, annotations), out=out, ann_ext=ann_ext)
 
-        record = Path(record)
+    def classify(self, prepared: PreparedRecord, *, out: str | Path | None = None,
+                 ann_ext: str = "seqlab") -> dict[str, Any]:
+        """Classify a prepared record's beats and write its CSV and annotation file."""
         t0 = time.perf_counter()
-        opts = self.cfg.data.model_copy(update={"peaks": "reference" if annotations else "seqlab"})
-        rec = read_record_for(record, opts, annotator=annotations)
-        inputs, peaks = beats_from_record(rec, opts)
-        if len(peaks) == 0:
-            raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
-        probs = predict_proba(self.model, inputs)
+        record, peaks = prepared.record, prepared.peaks
+        probs = predict_proba(self.model, prepared.inputs)
         labels = probs.argmax(axis=1)
-        seconds = time.perf_counter() - t0
+        seconds = prepared.seconds + time.perf_counter() - t0
         out = Path(out) if out else Path(f"{record.name}.seqlab.csv")
-        write_csv(out, peaks, rec.fs, labels, probs, self.classes)
-        ann_path = write_annotations(out.parent, record.name, peaks, labels, self.classes, rec.fs, ann_ext)
+        write_csv(out, peaks, prepared.fs, labels, probs, self.classes)
+        ann_path = write_annotations(out.parent, record.name, peaks, labels, self.classes, prepared.fs,
+                                     ann_ext)
         counts = {c: int((labels == i).sum()) for i, c in enumerate(self.classes)}
-        duration = len(rec.signal) / rec.fs
         return {"record": str(record), "n_beats": int(len(peaks)), "counts": counts, "csv": str(out),
-                "annotation": str(ann_path), "seconds": seconds, "duration_s": duration,
-                "realtime_factor": duration / max(seconds, 1e-9)}
+                "annotation": str(ann_path), "seconds": seconds, "duration_s": prepared.duration_s,
+                "realtime_factor": prepared.duration_s / max(seconds, 1e-9)}
 
 
 def predict_record(run_dir: str | Path, record: str | Path, *, out: str | Path | None = None,

@@ -61,7 +61,7 @@ class Predictor:
         ann_path = write_annotations(out.parent, record.name, peaks, labels, self.classes, prepared.fs,
                                      ann_ext)
         counts = {c: int((labels == i).sum()) for i, c in enumerate(self.classes)}
-        return {"record": str(record), "n_beats": int(len(peaks)), "counts": counts, "csv": str(out),
+        return {"record": str(record), "n_beats": len(peaks), "counts": counts, "csv": str(out),
                 "annotation": str(ann_path), "seconds": seconds, "duration_s": prepared.duration_s,
                 "realtime_factor": prepared.duration_s / max(seconds, 1e-9)}
 

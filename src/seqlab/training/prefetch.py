@@ -18,7 +18,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 @dataclass
@@ -74,7 +75,7 @@ def prepare_record(record: str | Path, opts, annotations: str | None = None) -> 
     inputs, peaks = beats_from_record(rec, opts)
     if len(peaks) == 0:
         raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
-    return PreparedRecord(record, float(rec.fs), int(len(rec.signal)), inputs, peaks,
+    return PreparedRecord(record, float(rec.fs), len(rec.signal), inputs, peaks,
                           time.perf_counter() - t0)
 
 
@@ -133,7 +134,7 @@ class BeatPrefetcher:
                 self._proc.join()
             self._proc = None
 
-    def __enter__(self) -> "BeatPrefetcher":
+    def __enter__(self) -> BeatPrefetcher:
         return self
 
     def __exit__(self, *exc) -> None:

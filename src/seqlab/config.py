@@ -78,6 +78,11 @@ class EvalConfig(Section):
     split: Literal["test", "val"] = "test"
     checkpoint: Literal["best", "last"] = "best"
     batch_size: int = 1024
+    # ECG beats: each beat's shape-based class probabilities become the mean over its k most
+    # similar beats of the same record (``training.morphology_vote``; 0 = off); the classes in
+    # morphology_keep are decided by timing and keep each beat's own probability
+    morphology_vote: int = Field(0, ge=0)
+    morphology_keep: list[str] = ["S"]
 
 
 class AugmentConfig(Section):

@@ -36,3 +36,5 @@ def test_methods_paragraph_says_how_ecg_beats_were_made():
     assert "median beat" in text and "de Chazal" in " ".join(methods_paragraph(ecg, {})["references"])
     smoke = config.load(REPO / "configs/smoke.yaml").to_dict()
     assert "Beats:" not in methods_paragraph(smoke, {})["text"]  # not ECG data: no beat sentence
+    assert "10 most similar beats of the same record" in text and "except S" in text
+    assert "most similar beats" not in methods_paragraph(smoke, {})["text"]

@@ -136,3 +136,21 @@ def test_a_killed_preparing_process_is_an_error_not_a_hang(ecg_run):
         os.kill(stream._proc.pid, signal.SIGKILL)
         with pytest.raises(SeqlabError, match="died"):
             list(stream)
+
+
+def test_predict_applies_the_runs_morphology_vote(ecg_run, tmp_path):
+    from seqlab.training.predict import Predictor
+
+    run_dir, records = ecg_run
+    predictor = Predictor(run_dir)
+
+    def probs(name):
+        rows = (tmp_path / name).read_text().splitlines()[1:]
+        return np.array([[float(v) for v in r.split(",")[3:]] for r in rows])
+
+    predictor(records / "208", out=tmp_path / "plain.csv")
+    predictor.cfg.eval.morphology_vote = 10
+    predictor(records / "208", out=tmp_path / "voted.csv")
+    plain, voted = probs("plain.csv"), probs("voted.csv")
+    assert np.allclose(voted.sum(1), 1, atol=1e-3) and not np.allclose(plain, voted, atol=1e-3)
+    assert np.allclose(plain[:, 1], voted[:, 1], atol=1e-4)  # S keeps each beat's own share

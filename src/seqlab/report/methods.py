@@ -29,7 +29,9 @@ def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[s
         + (f" with early stopping (patience {trainer['early_stopping_patience']})"
            if trainer.get("early_stopping_patience") is not None else "")
         + f"; the checkpoint with the best {trainer.get('monitor', 'val/macro_f1')} on the validation split is "
-        f"evaluated; seed {config.get('seed')}. Macro averages are over the classes present in the evaluated "
+        f"evaluated; seed {config.get('seed')}. "
+        + _vote_sentence(config.get("eval", {}))
+        + "Macro averages are over the classes present in the evaluated "
         f"split. Implemented with seqlab on PyTorch Lightning and torchmetrics."
     )
     refs = [REFERENCES["lightning"]]
@@ -53,3 +55,13 @@ def _beats_sentence(data: dict[str, Any]) -> str:
     return (f"Beats: lead {data.get('lead', 'MLII')}, filters {', '.join(data.get('filters', [])) or 'none'}, "
             f"R peaks from {data.get('peaks', 'reference')}, {before} s before to {after} s after the R peak"
             f"{extras}; {rr}. ")
+
+
+def _vote_sentence(evaluation: dict[str, Any]) -> str:
+    k = evaluation.get("morphology_vote", 0)
+    if not k:
+        return ""
+    keep = ", ".join(evaluation.get("morphology_keep", ["S"])) or "none"
+    return (f"At evaluation each beat's class probabilities (except {keep}, which keep their own share) are "
+            f"averaged over its {k} most similar beats of the same record (16 principal components of the "
+            f"waveforms; the record's labels are not used). ")

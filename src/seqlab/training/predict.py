@@ -21,6 +21,7 @@ from seqlab.errors import ConfigError
 from seqlab.report.rundir import read_json
 from seqlab.training.inference import predict_proba
 from seqlab.training.loading import load_model
+from seqlab.training.morphology_vote import vote_from_config
 from seqlab.training.prefetch import PreparedRecord, beat_options, prepare_record
 
 # the annotation symbol written for each class name (AAMI classes use their own letter)
@@ -54,6 +55,7 @@ class Predictor:
         t0 = time.perf_counter()
         record, peaks = prepared.record, prepared.peaks
         probs = predict_proba(self.model, prepared.inputs)
+        probs = vote_from_config(probs, prepared.inputs, None, self.cfg.eval, self.classes)
         labels = probs.argmax(axis=1)
         seconds = prepared.seconds + time.perf_counter() - t0
         out = Path(out) if out else Path(f"{record.name}.seqlab.csv")

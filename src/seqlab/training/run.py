@@ -38,6 +38,7 @@ from seqlab.training.checkpoint import AtomicCheckpointIO, RngState
 from seqlab.training.loading import load_checkpoint, load_model
 from seqlab.training.data import ArrayDataModule
 from seqlab.training.inference import split_proba
+from seqlab.training.morphology_vote import vote_from_config
 from seqlab.training.module import Classifier
 
 RUN_DIR_ENV = "SEQLAB_RUN_DIR"  # lets DDP child processes find the directory rank 0 made
@@ -230,6 +231,7 @@ def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None
     t0 = time.perf_counter()
     probs = classical.predict_proba(model, part.x) if classical.is_estimator(model) else \
         split_proba(model, part, cfg.eval.batch_size)
+    probs = vote_from_config(probs, part.x, part.groups, cfg.eval, data.classes)
     infer_s = time.perf_counter() - t0
     result = metricslib.compute(part.y, probs, data.classes)
     result["split"] = split

@@ -154,3 +154,19 @@ def test_predict_applies_the_runs_morphology_vote(ecg_run, tmp_path):
     plain, voted = probs("plain.csv"), probs("voted.csv")
     assert np.allclose(voted.sum(1), 1, atol=1e-3) and not np.allclose(plain, voted, atol=1e-3)
     assert np.allclose(plain[:, 1], voted[:, 1], atol=1e-4)  # S keeps each beat's own share
+
+
+def test_predict_refuses_a_run_not_trained_on_ecg_beats(ecg_run, tmp_path, capsys):
+    import yaml
+
+    from seqlab.errors import ConfigError
+    from seqlab.training.prefetch import BeatPrefetcher
+    from testpaths import REPO
+
+    _, records = ecg_run
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.load(REPO / "configs/smoke.yaml").to_dict()))
+    assert main(["predict", str(tmp_path), str(records / "208")]) == 2
+    assert f"{tmp_path} was trained on 'synthetic_waves', not on ECG beats" in capsys.readouterr().err
+    with BeatPrefetcher(tmp_path, [records / "208"], background=True) as stream:  # the child says it too
+        with pytest.raises(ConfigError, match="not on ECG beats"):
+            list(stream)

@@ -17,7 +17,6 @@ import numpy as np
 
 from seqlab import atomic
 from seqlab import config as configlib
-from seqlab.errors import ConfigError
 from seqlab.report.rundir import read_json
 from seqlab.training.inference import predict_proba
 from seqlab.training.loading import load_model
@@ -38,15 +37,14 @@ class Predictor:
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
         self.cfg = configlib.load(self.run_dir / "config.yaml")
-        if "peaks" not in type(self.cfg.data).model_fields:
-            raise ConfigError(f"{self.run_dir} was trained on {self.cfg.data.name!r}, not on ECG beats; "
-                              "predict needs an ECG run")
+        self.data = self.cfg.data.model_dump(mode="json")
+        beat_options(self.data, run=str(self.run_dir))  # a run not trained on ECG beats stops here
         self.classes = read_json(self.run_dir / "data_summary.json")["classes"]
         self.model = load_model(self.run_dir, self.cfg.eval.checkpoint)
 
     def __call__(self, record: str | Path, *, out: str | Path | None = None,
                  annotations: str | None = None, ann_ext: str = "seqlab") -> dict[str, Any]:
-        opts = beat_options(self.cfg.data.model_dump(mode="json"), annotations)
+        opts = beat_options(self.data, annotations)
         return self.classify(prepare_record(record, opts, annotations), out=out, ann_ext=ann_ext)
 
     def classify(self, prepared: PreparedRecord, *, out: str | Path | None = None,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -38,14 +38,14 @@ class PreparedRecord:
         return self.n_samples / self.fs
 
 
-def beat_options(data: dict, annotations: str | None = None):
+def beat_options(data: dict, annotations: str | None = None, *, run: str = "the run"):
     """The run's beat options from its config's ``data`` section (a dict, so no torch-importing
     config load is needed), with the R peaks taken from ``annotations`` or seqlab's detector."""
     from seqlab.data.ecg.config import BeatOptions
     from seqlab.errors import ConfigError
 
     if "peaks" not in data:
-        raise ConfigError(f"the run was trained on {data.get('name')!r}, not on ECG beats; "
+        raise ConfigError(f"{run} was trained on {data.get('name')!r}, not on ECG beats; "
                           "predict needs an ECG run")
     fields = {k: v for k, v in data.items() if k in BeatOptions.model_fields}
     fields["peaks"] = "reference" if annotations else "seqlab"
@@ -60,7 +60,7 @@ def run_beat_options(run_dir: str | Path, annotations: str | None = None):
     path = Path(run_dir) / "config.yaml"
     if not path.exists():
         raise ConfigError(f"{path} not found: is {run_dir} a finished seqlab run?")
-    return beat_options(yaml.safe_load(path.read_text()).get("data") or {}, annotations)
+    return beat_options(yaml.safe_load(path.read_text()).get("data") or {}, annotations, run=str(run_dir))
 
 
 def prepare_record(record: str | Path, opts, annotations: str | None = None) -> PreparedRecord:
@@ -77,6 +77,14 @@ def prepare_record(record: str | Path, opts, annotations: str | None = None) -> 
         raise SeqlabError(f"no beats found in {record} (is it an ECG record at a sane gain?)")
     return PreparedRecord(record, float(rec.fs), len(rec.signal), inputs, peaks,
                           time.perf_counter() - t0)
+
+
+def prepared_records(run_dir: str | Path, records: list, annotations: str | None = None
+                     ) -> Iterator[PreparedRecord]:
+    """``records`` prepared in order with the run's beat options (in whichever process calls it)."""
+    opts = run_beat_options(run_dir, annotations)
+    for record in records:
+        yield prepare_record(record, opts, annotations)
 
 
 class BeatPrefetcher:
@@ -108,9 +116,7 @@ class BeatPrefetcher:
 
     def __iter__(self) -> Iterator[PreparedRecord]:
         if self._proc is None:
-            opts = run_beat_options(self.run_dir, self.annotations)
-            for record in self.records:
-                yield prepare_record(record, opts, self.annotations)
+            yield from prepared_records(self.run_dir, self.records, self.annotations)
             return
         for _ in self.records:
             try:
@@ -144,9 +150,8 @@ class BeatPrefetcher:
 def _produce(conn, run_dir: Path, records: list, annotations: str | None) -> None:
     """The child: send ("record", PreparedRecord) per record, or ("error", exception) and stop."""
     try:
-        opts = run_beat_options(run_dir, annotations)
-        for record in records:
-            conn.send(("record", prepare_record(record, opts, annotations)))
+        for prepared in prepared_records(run_dir, records, annotations):
+            conn.send(("record", prepared))
     except BaseException as exc:  # noqa: BLE001  (handed to the parent, which raises it)
         conn.send(("error", _picklable(exc)))
     finally:

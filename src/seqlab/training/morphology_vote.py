@@ -63,11 +63,11 @@ def morphology_vote(probs: np.ndarray, beats: np.ndarray, groups: np.ndarray | N
         rows = np.flatnonzero(groups == g)
         if len(rows) < 2:
             continue
+        own = probs[rows]
         nb = nearest_neighbours(principal_components(beats[rows]), k)
-        voted = probs[rows][nb].mean(axis=1)
-        rest = voted[:, shared]
+        rest = own[:, shared][nb].mean(axis=1)
         # the vote decides how the non-kept mass splits; the kept classes keep their own share
-        share = 1.0 - probs[rows][:, kept].sum(axis=1)
+        share = 1.0 - own[:, kept].sum(axis=1)
         out[np.ix_(rows, shared)] = rest / np.maximum(rest.sum(axis=1, keepdims=True), 1e-12) * share[:, None]
     return out.astype(np.float32)
 

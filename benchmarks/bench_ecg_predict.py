@@ -34,7 +34,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from seqlab.training.predict import predict_record
+    from seqlab.inference.predict import predict_record
 
     out = Path(tempfile.mkdtemp()) / "pred.csv"
     times, result = [], None
@@ -52,8 +52,8 @@ def main() -> None:
     wall = time.perf_counter() - t0
     print(f"`seqlab predict` command wall time (with interpreter + torch start-up): {wall:.3f} s")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import os, seqlab.training.predict; os._exit(0)"], check=True)
-    print(f"  of which start-up (interpreter + imports of seqlab.training.predict, no teardown): "
+    subprocess.run([sys.executable, "-c", "import os, seqlab.inference.predict; os._exit(0)"], check=True)
+    print(f"  of which start-up (interpreter + imports of seqlab.inference.predict, no teardown): "
           f"{time.perf_counter() - t0:.3f} s")
     folder = Path(args.record).parent
     many = sorted(p.with_suffix("") for p in folder.glob("*.hea") if "MLII" in p.read_text())[: args.many]
@@ -66,16 +66,16 @@ def main() -> None:
               f"{wall / len(many):.3f} s per record ({len(many) * duration_s / wall:,.0f}x real time)")
 
     from seqlab import config
-    from seqlab.training.inference import split_proba
-    from seqlab.training.loading import load_model
-    from seqlab.training.run import prepare_data
+    from seqlab.inference.proba import predict_proba
+    from seqlab.inference.loading import load_model
+    from seqlab.data.catalog import prepare_data
 
     cfg = config.load(Path(args.run_dir) / "config.yaml")
-    data = prepare_data(cfg)
+    data = prepare_data(cfg.data, cfg.seed)
     model = load_model(Path(args.run_dir))
-    split_proba(model, data.test)  # warm-up
+    predict_proba(model, data.test.x)  # warm-up
     t0 = time.perf_counter()
-    probs = split_proba(model, data.test)
+    probs = predict_proba(model, data.test.x)
     dt = time.perf_counter() - t0
     print(f"batch inference: {len(probs):,} beats in {dt:.3f} s = {len(probs) / dt:,.0f} beats/s "
           f"(torch threads {__import__('torch').get_num_threads()})")

@@ -17,8 +17,9 @@ import time
 import numpy as np
 
 import seqlab.data.text  # noqa: F401  (registers the datasets)
-import seqlab.models.classical  # noqa: F401  (registers the models)
+import seqlab.models.sklearn_factories  # noqa: F401  (registers the models)
 from seqlab.data.registry import DATASETS
+from seqlab.data.text.analysers import TEXT_ANALYSERS
 from seqlab.models.registry import MODELS
 
 # the settings of the configs in configs/text/ (the best ones found by this script)
@@ -67,7 +68,7 @@ def main() -> None:
     y_fit = np.concatenate([data.train.y, data.val.y])
     for name in args.models:
         kwargs = {**PRESETS[args.dataset].get(name, {}), **json.loads(args.kwargs)}
-        model = MODELS.get(name).fn(**kwargs)
+        model = MODELS.get(name).fn(**kwargs, analysers=TEXT_ANALYSERS)
         t0 = time.perf_counter()
         model.fit(x_fit, y_fit)
         fit_s = time.perf_counter() - t0

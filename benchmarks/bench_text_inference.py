@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import seqlab.data.text  # noqa: F401
-import seqlab.models.classical  # noqa: F401
+import seqlab.models.sklearn_factories  # noqa: F401
 from seqlab.data.text.nsmc import NsmcConfig, nsmc
 
 
@@ -57,8 +57,8 @@ def main() -> None:
 def _torch_rate(run: Path, texts: np.ndarray, args) -> tuple[float, str]:
     """Tokenise + forward in batches (the whole path from text to probabilities)."""
     from seqlab.data.text.subword import subword_encode, subword_load
-    from seqlab.training.loading import load_checkpoint
-    from seqlab.training.loading import build_model
+    from seqlab.inference.loading import load_checkpoint
+    from seqlab.inference.loading import build_model
 
     tok = subword_load(run / "artifacts" / "tokenizer.json")
     ckpt = load_checkpoint(run / "checkpoints" / "best.ckpt")

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 import seqlab.data.text  # noqa: F401  (registers the datasets)
-import seqlab.models.classical  # noqa: F401  (registers the models)
+import seqlab.models.sklearn_factories  # noqa: F401  (registers the models)
 from seqlab.data.registry import DATASETS
 from seqlab.models.registry import MODELS
 

@@ -4,7 +4,7 @@
 
 Default CONFIG is configs/tune/kachuee-intra-ds1.yaml (MIT-BIH DS1 beats, Kachuee CNN);
 configs/tune/smoke.yaml runs without data. Trial 0 is the config's hand-set values (see
-``seqlab.training.tune.base_params``), scored like every trial on the validation split of its
+``seqlab.experiments.tune.base_params``), scored like every trial on the validation split of its
 best checkpoint, so "best - hand-set" is measured on the same split with the same schedule.
 Prints one Markdown table and writes OUT/bench_tune.json.
 """
@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     from seqlab import config
-    from seqlab.training import tune
+    from seqlab.experiments import tune
 
     cfg = config.load(args.config)
     if "source" in type(cfg.data).model_fields:

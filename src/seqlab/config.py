@@ -26,7 +26,7 @@ from seqlab.registry import suggest
 
 # Model arguments that come from the data (shapes), never from the YAML.
 DATA_DERIVED = ("num_classes", "class_names", "in_channels", "seq_len", "num_rr", "rr_names",
-                "vocab_size", "max_length", "pad_id")
+                "vocab_size", "max_length", "pad_id", "analysers")
 
 
 class Section(BaseModel):
@@ -83,6 +83,9 @@ class EvalConfig(Section):
     # morphology_keep are decided by timing and keep each beat's own probability
     morphology_vote: int = Field(0, ge=0)
     morphology_keep: list[str] = ["S"]
+    # ECG beats with RR context features: a beat whose local RR irregularity exceeds this has
+    # its S probability moved to N (``inference.postprocess.rhythm_gate``); None = off
+    rhythm_gate: float | None = Field(None, gt=0)
 
 
 class AugmentConfig(Section):
@@ -144,8 +147,12 @@ SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig, 
 TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment", "reference", "tune")
 
 
-def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
-    """Read a YAML file, apply ``a.b=value`` overrides, validate everything."""
+def load(path: str | Path, overrides: list[str] = (), *, check_model: bool = True) -> RunConfig:
+    """Read a YAML file, apply ``a.b=value`` overrides, validate everything.
+
+    ``check_model=False`` keeps the model arguments as written, unchecked against the factory's
+    signature: that check imports every model (and torch), which reading a finished run's
+    ``config.yaml`` does not need (``load_run``)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -157,7 +164,16 @@ def load(path: str | Path, overrides: list[str] = ()) -> RunConfig:
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     for item in overrides:
         apply_override(raw, item)
-    return from_dict(raw)
+    return from_dict(raw, check_model=check_model)
+
+
+def load_run(run_dir: str | Path) -> RunConfig:
+    """A finished run's resolved ``config.yaml``, without importing torch (the prediction
+    process that prepares records, the web page)."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{path} not found: is {run_dir} a finished seqlab run?")
+    return load(path, check_model=False)
 
 
 def apply_override(raw: dict[str, Any], item: str) -> None:
@@ -178,18 +194,19 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     node[parts[-1]] = value
 
 
-def from_dict(raw: dict[str, Any]) -> RunConfig:
+def from_dict(raw: dict[str, Any], *, check_model: bool = True) -> RunConfig:
     """Validate a plain dict (as read from YAML) into a ``RunConfig``."""
     _check_keys(raw, TOP_KEYS, "")
     for key in ("data", "model"):
         if not isinstance(raw.get(key), dict) or "name" not in raw[key]:
             raise ConfigError(f"missing '{key}.name': the {key} section must name a registered {key}"
                               f" (see `seqlab list {key if key == 'data' else 'model'}s`)")
+    _move_legacy_keys(raw)
     data = _validate(data_config_class(raw["data"]["name"]), raw["data"], "data")
     transfer = {k: v for k, v in raw["model"].items() if k in TRANSFER_KEYS}
     params = {k: v for k, v in raw["model"].items() if k != "name" and k not in TRANSFER_KEYS}
     model = _validate(ModelConfig, {"name": raw["model"]["name"], **transfer}, "model")
-    model.params = validate_model_params(raw["model"]["name"], params)
+    model.params = validate_model_params(raw["model"]["name"], params) if check_model else params
     sections = {k: _validate(cls, raw.get(k) or {}, k) for k, cls in SECTIONS.items()}
     top = {k: raw[k] for k in ("name", "seed", "reference", "tune") if k in raw}
     try:
@@ -198,8 +215,20 @@ def from_dict(raw: dict[str, Any]) -> RunConfig:
         raise ConfigError(_one_line(exc, RunConfig, "")) from None
 
 
+def _move_legacy_keys(raw: dict[str, Any]) -> None:
+    """``model.rhythm_gate`` (post-processing, now ``eval.rhythm_gate``) still reads as before."""
+    model = dict(raw["model"])
+    if "rhythm_gate" not in model:
+        return
+    gate = model.pop("rhythm_gate")
+    section = dict(raw.get("eval") or {})
+    if section.get("rhythm_gate") is not None:
+        raise ConfigError("both 'model.rhythm_gate' and 'eval.rhythm_gate' are set; keep 'eval.rhythm_gate'")
+    raw["model"], raw["eval"] = model, {**section, "rhythm_gate": gate}
+
+
 def data_config_class(name: str) -> type[DataConfigBase]:
-    _import_registries()
+    _import_datasets()
     return DATASETS.get(name).meta.get("config", DataConfigBase)
 
 
@@ -256,8 +285,12 @@ def _check_keys(raw: dict[str, Any], valid: tuple[str, ...], prefix: str) -> Non
 
 def _import_registries() -> None:
     """Fill the registries: importing the packages registers every model and dataset."""
+    _import_datasets()
+    import seqlab.models.catalog  # noqa: F401
+
+
+def _import_datasets() -> None:
     import seqlab.data.catalog  # noqa: F401
-    import seqlab.models  # noqa: F401
 
 
 def save(config: RunConfig, path: str | Path) -> None:

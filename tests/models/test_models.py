@@ -15,9 +15,9 @@ import pkgutil
 import pytest
 import torch
 
-import seqlab.models
+import seqlab.models.catalog
 from seqlab.config import DATA_DERIVED
-from seqlab.models import MODELS
+from seqlab.models.catalog import MODELS
 
 BATCH, NUM_CLASSES, NUM_RR = 4, 3, 5
 REGULARISATION = {"dropout": 0.2, "batch_norm": True, "noise_std": 0.1, "dropconnect": 0.2}

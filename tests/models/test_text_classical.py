@@ -6,8 +6,9 @@ import pickle
 import numpy as np
 import pytest
 
-import seqlab.models.classical as classical  # noqa: F401  (registers the models)
+import seqlab.models.sklearn_factories as classical  # noqa: F401  (registers the models)
 import seqlab.models.sklearn_text as sklearn_text
+from seqlab.data.text.analysers import TEXT_ANALYSERS
 from seqlab.errors import ConfigError
 from seqlab.models.registry import MODELS
 
@@ -46,13 +47,13 @@ def test_fit_predict_pickle(name):
                                             ("kiwi", {"kiwi_mode": "morphs", "ngram_range": [1, 2]}),
                                             ("kiwi", {"kiwi_mode": "pos"})])
 def test_korean_features_pickle(analyzer, extra):
-    model = MODELS.get("tfidf_lr").fn(analyzer=analyzer, **extra).fit(KO, KO_Y)
+    model = MODELS.get("tfidf_lr").fn(analyzer=analyzer, analysers=TEXT_ANALYSERS, **extra).fit(KO, KO_Y)
     clone = pickle.loads(pickle.dumps(model))
     assert (clone.predict(KO) == KO_Y).mean() == 1.0
 
 
 def test_stopwords_option_drops_words():
-    vec = sklearn_text.make_features(analyzer="word", stop_words="english").fit(X)
+    vec = sklearn_text.make_features(analyzer="word", stop_words="english", analysers=TEXT_ANALYSERS).fit(X)
     assert "the" not in vec.vocabulary_ and "great" in vec.vocabulary_
 
 

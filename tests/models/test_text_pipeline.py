@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import seqlab.data.text  # noqa: F401
-import seqlab.models.classical  # noqa: F401
+import seqlab.models.sklearn_factories  # noqa: F401
 import seqlab.models.text_cnn  # noqa: F401
 import seqlab.models.text_rnn  # noqa: F401
 import seqlab.models.text_transformer  # noqa: F401

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from seqlab import config
+from seqlab.data.catalog import prepare_data
 from seqlab.training import run
 from seqlab.training.augment import TRANSFORMS, BatchAugment
 from seqlab.training.module import Classifier
@@ -69,7 +70,7 @@ def test_validation_and_test_steps_are_never_augmented():
 
 def test_augmented_training_is_reproducible(tmp_path):
     cfg = config.load(SMOKE, ["augment.prob=0.5", "trainer.max_epochs=2"])
-    data = run.prepare_data(cfg)
+    data = prepare_data(cfg.data, cfg.seed)
     a = run.train(cfg, tmp_path / "a", data=data, report=False)
     b = run.train(cfg, tmp_path / "b", data=data, report=False)
     ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))

@@ -13,7 +13,8 @@ import torch
 
 from seqlab import config
 from seqlab.training import run
-from seqlab.training.loading import load_checkpoint
+from seqlab.inference.evaluate import evaluate
+from seqlab.inference.loading import load_checkpoint
 
 from testpaths import REPO, SMOKE
 
@@ -48,7 +49,7 @@ def test_checkpoints_load_with_weights_only_and_carry_the_config(smoke_run):
 
 def test_evaluate_reproduces_the_training_run_metrics(smoke_run):
     before = headline(smoke_run)
-    after = run.evaluate(smoke_run)
+    after = evaluate(smoke_run)
     assert {k: after[k] for k in NUMERIC} == before
 
 

@@ -12,7 +12,7 @@ from seqlab import config
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.models.tiny import tiny_cnn
 from seqlab.training import run, transfer
-from seqlab.training.loading import load_checkpoint
+from seqlab.inference.loading import load_checkpoint
 
 from testpaths import REPO, SMOKE
 

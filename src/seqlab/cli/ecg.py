@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_reproduce(args) -> int:
     from seqlab.cli.run import print_summary
     from seqlab.evaluation.reference import reference_table
-    from seqlab.training.protocols import reproduce
+    from seqlab.experiments.reproduce import reproduce
 
     run_dir = reproduce(args.name, data_dir=args.data_dir, out=args.out, cv_only=args.cv_only,
                         folds=args.folds, overrides=args.overrides)
@@ -57,14 +57,14 @@ def cmd_reproduce(args) -> int:
 def cmd_predict(args) -> int:
     import time
 
-    from seqlab.training.prefetch import BeatPrefetcher
+    from seqlab.inference.prefetch import BeatPrefetcher
 
     t0 = time.perf_counter()
     # started before torch is imported: the records' beats are prepared on the other core
     with BeatPrefetcher(args.run_dir, args.records, annotations=args.annotations) as prepared_records:
         import torch
 
-        from seqlab.training.predict import Predictor
+        from seqlab.inference.predict import Predictor
 
         torch.set_num_threads(args.threads)
         predictor = Predictor(args.run_dir)

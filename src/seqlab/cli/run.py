@@ -71,10 +71,10 @@ def metrics_table(m: dict) -> str:
 
 
 def cmd_evaluate(args) -> int:
+    from seqlab.inference.evaluate import evaluate
     from seqlab.report.html import write_report
-    from seqlab.training import run
 
-    m = run.evaluate(args.run_dir, split=args.split, data_dir=args.data_dir)
+    m = evaluate(args.run_dir, split=args.split, data_dir=args.data_dir)
     print(metrics_table(m))
     if m["split"] == "test" or not args.split:
         print(f"report: {write_report(args.run_dir)}")

@@ -66,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_cv(args) -> int:
     from seqlab import config as configlib
-    from seqlab.training import cv
+    from seqlab.experiments import cv
 
     cfg = configlib.load(args.config, args.overrides)
     out = _out(args, cfg, "cv")
@@ -78,7 +78,7 @@ def cmd_cv(args) -> int:
 
 def cmd_tune(args) -> int:
     from seqlab import config as configlib
-    from seqlab.training import tune
+    from seqlab.experiments import tune
 
     cfg = configlib.load(args.config, args.overrides)
     out = _out(args, cfg, "tune")
@@ -97,7 +97,7 @@ def cmd_tune(args) -> int:
 def cmd_ablate(args) -> int:
     from seqlab import config as configlib
     from seqlab.errors import ConfigError
-    from seqlab.training import ablation
+    from seqlab.experiments import ablation
 
     on = {}
     for item in args.on:
@@ -115,7 +115,7 @@ def cmd_ablate(args) -> int:
 
 def cmd_pseudo_label(args) -> int:
     from seqlab import config as configlib
-    from seqlab.training import pseudo_label
+    from seqlab.experiments import pseudo_label
 
     cfg = configlib.load(args.config, args.overrides)
     out = _out(args, cfg, "pseudo-label")

@@ -1,5 +1,9 @@
-"""scikit-learn building blocks of the classical text models (``seqlab.models.classical``):
-vectorisers, Kiwi morpheme transformer, NB-weighted logistic regression.
+"""scikit-learn building blocks of the classical text models (``seqlab.models.sklearn_factories``):
+vectorisers and NB-weighted logistic regression.
+
+Language analysis is data code (``seqlab.data.text``), so it arrives as a parameter: every
+factory takes ``analysers`` (a ``TextAnalysers``, filled by the trainer, never by a YAML file)
+with the Kiwi morpheme transformer and the English stopword list.
 
 Kept apart from the registered factories so that importing the model registry does not import
 scikit-learn (0.85 s of start-up that `seqlab predict` on an ECG record does not need).
@@ -11,47 +15,30 @@ from typing import Literal
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-# re-exported for the factories in seqlab.models.classical, which import this module lazily
+# re-exported for the factories in seqlab.models.sklearn_factories, which import this module lazily
 from sklearn.naive_bayes import ComplementNB, MultinomialNB  # noqa: F401
 from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: F401
 
-from seqlab.text.korean import KiwiTokenizer, split_space
-from seqlab.text.preprocess import english_stopwords
 from seqlab.errors import ConfigError
 from seqlab.registry import suggest
 
 Analyzer = Literal["word", "char", "char_wb", "kiwi"]
+
+
+def split_space(text: str) -> list[str]:
+    """``str.split`` as a module-level function (picklable ``tokenizer=`` for pre-tokenised text)."""
+    return text.split()
 _ANALYZERS = ("word", "char", "char_wb", "kiwi")
-
-
-class KiwiMorphs(TransformerMixin, BaseEstimator):
-    """Texts → the same texts as space-joined kiwi morphemes (batch analysis, multi-threaded).
-
-    Stateless; the analyser is rebuilt after unpickling."""
-
-    def __init__(self, mode: str = "morphs", userdic: str | None = None, num_workers: int = 2):
-        self.mode = mode
-        self.userdic = userdic
-        self.num_workers = num_workers
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        tok = KiwiTokenizer(self.mode, userdic=self.userdic, num_workers=self.num_workers)
-        out = np.empty(len(X), dtype=object)
-        out[:] = [" ".join(t) for t in tok.tokenize_many(list(X))]
-        return out
 
 
 def make_features(*, weighting: Literal["count", "tfidf"] = "tfidf", analyzer: Analyzer = "word",
                   ngram_range: list[int] | tuple[int, int] = (1, 1), min_df: int = 1,
                   max_features: int | None = None, binary: bool = False, sublinear_tf: bool = True,
                   stop_words: Literal["english"] | None = None, lowercase: bool = True,
-                  kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+                  kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers=None):
     """One vectoriser (or kiwi → vectoriser pipeline) from plain config values."""
     common = dict(ngram_range=tuple(ngram_range), min_df=min_df, max_features=max_features,
                   binary=binary, dtype=np.float32)
@@ -61,11 +48,14 @@ def make_features(*, weighting: Literal["count", "tfidf"] = "tfidf", analyzer: A
         vec_cls = CountVectorizer
     else:
         raise ConfigError(f"model.weighting {weighting!r}; valid: count, tfidf")
+    if analyzer in ("kiwi", "word") and (analysers is None and (analyzer == "kiwi" or stop_words)):
+        raise ConfigError(f"model.analyzer {analyzer!r} needs the text analysers (build the model "
+                          "through `seqlab train`)")
     if analyzer == "kiwi":
         vec = vec_cls(tokenizer=split_space, token_pattern=None, lowercase=lowercase, **common)
-        return Pipeline([("morphs", KiwiMorphs(kiwi_mode, kiwi_userdic)), ("vec", vec)])
+        return Pipeline([("morphs", analysers.kiwi(kiwi_mode, kiwi_userdic)), ("vec", vec)])
     if analyzer == "word":
-        stop = sorted(english_stopwords()) if stop_words == "english" else None
+        stop = sorted(analysers.stopwords(stop_words)) if stop_words else None
         return vec_cls(analyzer="word", lowercase=lowercase, stop_words=stop,
                        token_pattern=r"(?u)\b\w[\w']*\b", **common)
     if analyzer in ("char", "char_wb"):
@@ -119,20 +109,22 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
 
 FEATURE_KEYS = ("analyzer", "ngram_range", "min_df", "max_features", "binary", "sublinear_tf",
                 "stop_words", "lowercase", "kiwi_mode", "kiwi_userdic")
+BRANCH_KEYS = FEATURE_KEYS
 
 
 def _features(weighting: str, settings: dict):
     """The vectoriser for a factory's own feature arguments (its ``locals()``)."""
-    return make_features(weighting=weighting, **{k: settings[k] for k in FEATURE_KEYS})
+    return make_features(weighting=weighting, analysers=settings.get("analysers"),
+                         **{k: settings[k] for k in FEATURE_KEYS})
 
 
-def _branch(spec: dict):
+def _branch(spec: dict, analysers=None):
     """One ``tfidf_union_lr`` branch: a dict of feature arguments, checked by name."""
     unknown = [k for k in spec if k not in FEATURE_KEYS]
     if unknown:
         raise ConfigError(f"model.branches: unknown key {unknown[0]!r}"
                           f"{suggest(unknown[0], list(FEATURE_KEYS))}; valid: {', '.join(FEATURE_KEYS)}")
-    return make_features(weighting="tfidf", **spec)
+    return make_features(weighting="tfidf", analysers=analysers, **spec)
 
 
 def _lr(C: float, max_iter: int):

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seqlab.data.base import PreparedData, Split
-from seqlab.training.loading import to_tensors
+from seqlab.inference.loading import to_tensors
 
 
 class ArrayDataset(Dataset):

@@ -17,7 +17,7 @@ from torch import nn
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from seqlab.evaluation.metrics import from_confusion
-from seqlab.training.loading import build_model, forward_inputs
+from seqlab.inference.loading import build_model, forward_inputs
 
 STAGES = ("train", "val", "test")
 

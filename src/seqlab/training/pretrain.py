@@ -118,7 +118,7 @@ def load_pretrain_config(path: str | Path, overrides: list[str] = ()) -> Pretrai
 
 def pretrain_texts(cfg: PretrainData) -> list[str]:
     """The unlabelled corpus: never the test split."""
-    from seqlab.text.preprocess import text_clean
+    from seqlab.data.text.preprocess import text_clean
     from seqlab.paths import data_root
 
     root = Path(cfg.root) if cfg.root else data_root() / cfg.corpus

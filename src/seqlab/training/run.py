@@ -28,25 +28,18 @@ from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import DATA_DERIVED, RunConfig
 from seqlab.data.base import PreparedData
-from seqlab.data.registry import DATASETS
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError, SeqlabError
-from seqlab.evaluation import metrics as metricslib
 from seqlab.models.registry import MODELS
 from seqlab.report.rundir import read_json
-from seqlab.training import classical, transfer
+from seqlab.inference.evaluate import evaluate
+from seqlab.inference.loading import load_checkpoint
+from seqlab.training import sklearn_fit, transfer
 from seqlab.training.checkpoint import AtomicCheckpointIO, RngState
-from seqlab.training.loading import load_checkpoint, load_model
 from seqlab.training.data import ArrayDataModule
-from seqlab.training.inference import split_proba
-from seqlab.training.morphology_vote import vote_from_config
 from seqlab.training.module import Classifier
 
 RUN_DIR_ENV = "SEQLAB_RUN_DIR"  # lets DDP child processes find the directory rank 0 made
-
-
-def prepare_data(cfg: RunConfig) -> PreparedData:
-    configlib._import_registries()
-    return DATASETS.get(cfg.data.name).fn(cfg.data, seed=cfg.seed)
 
 
 def model_kwargs(cfg: RunConfig, data: PreparedData) -> dict[str, Any]:
@@ -150,7 +143,7 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     added to the trainer's (``seqlab tune`` passes its pruning callback here)."""
     setup_process(cfg)
     t0 = time.perf_counter()
-    data = data if data is not None else prepare_data(cfg)
+    data = data if data is not None else prepare_data(cfg.data, cfg.seed)
     prepare_s = time.perf_counter() - t0
     run_dir = resume_from if resume_from is not None else new_run_dir(cfg, out)
     if resume_from is None and (run_dir / "checkpoints" / "last.ckpt").exists() and not os.environ.get(RUN_DIR_ENV):
@@ -158,7 +151,7 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     if is_rank_zero():
         write_run_header(run_dir, cfg, data)
     if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
-        classical.fit(cfg, data, run_dir, prepare_s=prepare_s)
+        sklearn_fit.fit(cfg, data, run_dir, prepare_s=prepare_s)
         return finish(run_dir, cfg, data, report=report)
     module = Classifier(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
                         optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data),
@@ -212,37 +205,6 @@ def resume(run_dir: str | Path) -> Path:
                           f"start it again with `seqlab train`)")
     cfg = configlib.load(run_dir / "config.yaml")
     return train(cfg, resume_from=run_dir)
-
-
-def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None = None,
-             cfg: RunConfig | None = None, data: PreparedData | None = None) -> dict[str, Any]:
-    """Re-evaluate a run's checkpoint on a split; writes metrics.json and predictions.npz."""
-    run_dir = Path(run_dir)
-    if cfg is None:
-        cfg = configlib.load(run_dir / "config.yaml")
-    if data_dir is not None:
-        if "source" not in type(cfg.data).model_fields:
-            raise ConfigError(f"dataset {cfg.data.name!r} has no 'source' field; --data-dir does not apply")
-        cfg.data.source = data_dir
-    split = split or cfg.eval.split
-    data = data if data is not None else prepare_data(cfg)
-    model = load_model(run_dir, cfg.eval.checkpoint)
-    part = data.split(split)
-    t0 = time.perf_counter()
-    probs = classical.predict_proba(model, part.x) if classical.is_estimator(model) else \
-        split_proba(model, part, cfg.eval.batch_size)
-    probs = vote_from_config(probs, part.x, part.groups, cfg.eval, data.classes)
-    infer_s = time.perf_counter() - t0
-    result = metricslib.compute(part.y, probs, data.classes)
-    result["split"] = split
-    atomic.write_json(run_dir / "metrics.json" if split == cfg.eval.split else run_dir / f"metrics_{split}.json",
-                      result)
-    atomic.save_npz(run_dir / f"predictions_{split}.npz", y_true=part.y, probs=probs)
-    timing = read_json(run_dir / "timing.json")
-    timing.update({"inference_s": round(infer_s, 4), "inference_samples": len(part),
-                   "inference_samples_per_s": round(len(part) / max(infer_s, 1e-9), 1)})
-    atomic.write_json(run_dir / "timing.json", timing)
-    return result
 
 
 def finish(run_dir: Path, cfg: RunConfig, data: PreparedData, *, report: bool = True) -> Path:

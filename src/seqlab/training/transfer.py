@@ -23,7 +23,7 @@ import lightning as L
 from torch import nn
 
 from seqlab.errors import ConfigError, SeqlabError
-from seqlab.training.loading import load_checkpoint
+from seqlab.inference.loading import load_checkpoint
 
 
 def source_weights(run_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["seqlab.text.preprocess", "seqlab.text.korean", "seqlab.data.text.subword",
+MODULES = ["seqlab.data.text.preprocess", "seqlab.data.text.korean", "seqlab.data.text.subword",
            "seqlab.data.text.similarity"]
 
 

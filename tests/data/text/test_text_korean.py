@@ -4,7 +4,8 @@ import pickle
 
 import pytest
 
-from seqlab.text.korean import KiwiTokenizer, read_userdic, split_space
+from seqlab.data.text.korean import KiwiTokenizer, read_userdic
+from seqlab.models.sklearn_text import split_space
 from seqlab.errors import DataError
 
 

@@ -2,7 +2,7 @@
 
 import pickle
 
-from seqlab.text.preprocess import (english_stopwords, english_words, text_clean,
+from seqlab.data.text.preprocess import (english_stopwords, english_words, text_clean,
                                          text_decode, text_is_empty, text_remove_stopwords,
                                          text_strip_html, text_truncate)
 

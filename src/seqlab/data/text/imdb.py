@@ -35,7 +35,7 @@ from seqlab.atomic import atomic_open
 from seqlab.data.registry import register_dataset
 from seqlab.data.text.nsmc import shared_data_dir
 from seqlab.data.text.prepare import TextDataConfig, prepare_text
-from seqlab.text.preprocess import text_decode
+from seqlab.data.text.preprocess import text_decode
 from seqlab.errors import DataError
 from seqlab.paths import data_root
 

@@ -32,7 +32,7 @@ import numpy as np
 from seqlab.atomic import atomic_open, write_json
 from seqlab.data.registry import register_dataset
 from seqlab.data.text.prepare import TextDataConfig, prepare_text
-from seqlab.text.preprocess import text_decode, text_is_empty, text_squeeze
+from seqlab.data.text.preprocess import text_decode, text_is_empty, text_squeeze
 from seqlab.errors import DataError
 from seqlab.paths import data_root
 

@@ -2,7 +2,7 @@
 representations every text dataset offers.
 
 - ``representation: raw`` → ``Split.x`` is a numpy object array of cleaned strings, for the
-  scikit-learn pipelines in ``seqlab.models.classical`` (they vectorise inside the model, so a
+  scikit-learn pipelines in ``seqlab.models.sklearn_factories`` (they vectorise inside the model, so a
   pickled model takes raw text);
 - ``representation: tokens`` → ``{"input_ids", "attention_mask"}`` (N, L) int64 arrays from a
   subword tokenizer trained on the training split only (or the one given in
@@ -23,7 +23,7 @@ import numpy as np
 
 from seqlab.atomic import save_npz
 from seqlab.data.base import DataConfigBase, PreparedData, Split
-from seqlab.text.preprocess import text_clean, text_is_empty
+from seqlab.data.text.preprocess import text_clean, text_is_empty
 from seqlab.data.text.subword import PAD_ID, subword_encode, subword_load, subword_save, subword_train
 from seqlab.errors import ConfigError
 from seqlab.paths import cache_dir
@@ -38,7 +38,7 @@ class TextDataConfig(DataConfigBase):
     representation: Literal["raw", "tokens"] = "raw"
     val_fraction: float = 0.1
     split_seed: int = 0
-    # cleaning (see seqlab.text.preprocess)
+    # cleaning (see seqlab.data.text.preprocess)
     normalize: Literal["NFKC", "NFC", "none"] = "NFKC"
     strip_html: bool = False
     lowercase: bool = False

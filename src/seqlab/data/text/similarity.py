@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from seqlab.text.preprocess import text_clean, text_is_empty
+from seqlab.data.text.preprocess import text_clean, text_is_empty
 from seqlab.errors import DataError
 
 

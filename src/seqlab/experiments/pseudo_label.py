@@ -31,8 +31,9 @@ from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
 from seqlab.data.base import PreparedData, Split
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
-from seqlab.training.cv import concat
+from seqlab.experiments.cv import concat
 
 
 def hide_labels(data: PreparedData, fraction: float, seed: int) -> tuple[PreparedData, Split]:
@@ -73,13 +74,14 @@ def run_pseudo_label(cfg: RunConfig, out: str | Path, *, threshold: float = 0.95
                      pool_config: str | None = None, teacher: str | None = None,
                      max_per_class: int | None = None) -> dict[str, Any]:
     from seqlab.training import run
-    from seqlab.training.inference import split_proba
+    from seqlab.inference.evaluate import evaluate
+    from seqlab.inference.proba import predict_proba
 
     out = Path(out)
-    data = run.prepare_data(cfg)
+    data = prepare_data(cfg.data, cfg.seed)
     if pool_config:
         pool_cfg = configlib.load(pool_config)
-        pool_data = run.prepare_data(pool_cfg)
+        pool_data = prepare_data(pool_cfg.data, pool_cfg.seed)
         if pool_data.classes != data.classes:
             raise ConfigError(f"pool classes {pool_data.classes} differ from the config's {data.classes}")
         labelled, pool, source = data, pool_data.train, f"train split of {pool_config}"
@@ -93,7 +95,7 @@ def run_pseudo_label(cfg: RunConfig, out: str | Path, *, threshold: float = 0.95
     else:
         teacher_dir = Path(teacher)
     model = run.load_model(teacher_dir)
-    probs = split_proba(model, pool, cfg.eval.batch_size)
+    probs = predict_proba(model, pool.x, cfg.eval.batch_size)
     if probs.shape[1] != len(data.classes):
         raise ConfigError(f"teacher {teacher_dir} predicts {probs.shape[1]} classes; the data has {len(data.classes)}")
     keep, labels = select(probs, threshold, max_per_class)
@@ -103,7 +105,7 @@ def run_pseudo_label(cfg: RunConfig, out: str | Path, *, threshold: float = 0.95
     retrained_dir = out / "retrained"
     if not (retrained_dir / "metrics.json").exists():
         run.train(cfg, retrained_dir, data=_with_train(labelled, concat(labelled.train, added)))
-    val = {name: run.evaluate(d, split="val", cfg=cfg, data=labelled)
+    val = {name: evaluate(d, split="val", cfg=cfg, data=labelled)
            for name, d in (("baseline", teacher_dir), ("retrained", retrained_dir))}
     counts = np.bincount(labels, minlength=len(data.classes))
     result = {

@@ -84,7 +84,7 @@ def text_clean(
 def english_stopwords() -> frozenset[str]:
     """The English stopword list shipped as ``stopwords_en.txt`` (NLTK's list without the
     negations *no, not, nor* and the *n't* forms: for sentiment "not good" must keep its not)."""
-    words = resources.files("seqlab.text").joinpath("stopwords_en.txt").read_text("utf-8")
+    words = resources.files("seqlab.data.text").joinpath("stopwords_en.txt").read_text("utf-8")
     return frozenset(w.strip() for w in words.splitlines() if w.strip() and not w.startswith("#"))
 
 

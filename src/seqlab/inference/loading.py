@@ -34,7 +34,7 @@ def forward_inputs(model: nn.Module, x: Any) -> torch.Tensor:
 
 
 def build_model(name: str, kwargs: dict[str, Any]) -> nn.Module:
-    import seqlab.models  # noqa: F401  (fills the registry)
+    import seqlab.models.catalog  # noqa: F401  (fills the registry)
 
     try:
         return MODELS.get(name).fn(**kwargs)
@@ -52,9 +52,9 @@ def load_model(run_dir: str | Path, which: str = "best"):
     run_dir = Path(run_dir)
     pkl = run_dir / "checkpoints" / "model.pkl"
     if pkl.exists():
-        from seqlab.training import classical
+        from seqlab.inference import sklearn_model
 
-        return classical.load(pkl)
+        return sklearn_model.load(pkl)
     path = run_dir / "checkpoints" / f"{which}.ckpt"
     if not path.exists():
         raise SeqlabError(f"{path} not found: is {run_dir} a finished seqlab run?")

@@ -26,14 +26,9 @@ Why this design, for the inter-patient task (train on some patients, test on oth
    the whole CNN feature vector for a random fraction of training beats, so the RR path must
    be predictive on its own and the model cannot lean on memorised patient-specific shapes.
 
-5. **No S inside an irregular rhythm** (``rhythm_gate``, inference only). AAMI labels the beats
-   of atrial fibrillation N, yet half of them come early. DS1 holds AF in two records, so
-   whichever is held out the network has seen one AF record, and its class-balanced training
-   (S weighted ~50x) calls hundreds of their beats S: ~630 of ~900 false S on DS1 folds. With
-   ``rhythm_gate = τ``, a beat whose local RR irregularity (``rr_set: context``) exceeds τ has
-   its S probability moved to N. On DS1 5-fold CV (τ chosen there, i.e. model selection inside
-   DS1): S PPV 41.6% -> 71.4% at sensitivity 66.2% -> 61.9%, macro-F1 0.578 -> 0.620; τ 0.1,
-   0.15 and 0.2 score alike. Sinus rhythm's irregularity is ~0.02-0.05, AF's 0.2-0.3.
+The rhythm gate that once lived here (no S inside an irregular rhythm) is post-processing of
+probabilities and lives in ``seqlab.inference.postprocess``: the network maps inputs to logits
+and knows no class names.
 
 About 55 k parameters (as many as Kachuee's network); a training step on 128 beats of
 187 samples costs ~36 ms of CPU on one thread, inference ~17,000 beats/s per thread.
@@ -87,20 +82,8 @@ class RRResNet(nn.Module):
         batch_norm: bool,
         noise_std: float,
         dropconnect: float,
-        rhythm_gate: float | None = None,
-        rr_names: list[str] | None = None,
-        class_names: list[str] | None = None,
     ):
         super().__init__()
-        self.rhythm_gate = rhythm_gate
-        if rhythm_gate is not None:
-            rr_names, class_names = list(rr_names or []), list(class_names or [])
-            if "irregularity" not in rr_names:
-                raise ValueError("rhythm_gate reads the local RR irregularity: set data.rr_set: context")
-            if not {"N", "S"} <= set(class_names):
-                raise ValueError(f"rhythm_gate moves S to N, but the classes are {class_names}")
-            self.gate_column = rr_names.index("irregularity")
-            self.gate_from, self.gate_to = class_names.index("S"), class_names.index("N")
         if depth < 1 or width < 1:
             raise ValueError(f"depth and width must be >= 1, got depth={depth}, width={width}")
         if not 0.0 <= morph_dropout < 1.0:
@@ -144,7 +127,6 @@ class RRResNet(nn.Module):
 
     def forward(self, x: torch.Tensor, rr: torch.Tensor | None = None) -> torch.Tensor:
         rr = check_rr(rr, self.num_rr)
-        raw_rr = rr
         if rr is not None:
             rr = self.rr_norm(rr)  # (B, F)
         if self.input_norm:
@@ -159,19 +141,7 @@ class RRResNet(nn.Module):
         logits = self.head(h, rr)  # (B, K)
         if rr is not None:
             logits = logits + self.wide(rr)  # (B, K)
-        if self.rhythm_gate is not None and not self.training and raw_rr is not None:
-            logits = self._gate(logits, raw_rr[:, self.gate_column] > self.rhythm_gate)
         return logits
-
-    def _gate(self, logits: torch.Tensor, irregular: torch.Tensor) -> torch.Tensor:
-        """Move the S probability of ``irregular`` beats to N: N's logit becomes
-        logsumexp(N, S), S's a large negative number; the other classes are untouched."""
-        s, n = self.gate_from, self.gate_to
-        merged = torch.logsumexp(logits[:, [n, s]], dim=1)  # (B,)
-        gated = logits.clone()
-        gated[:, n] = torch.where(irregular, merged, logits[:, n])
-        gated[:, s] = torch.where(irregular, torch.full_like(merged, -1e4), logits[:, s])
-        return gated
 
 
 @register_model
@@ -192,12 +162,8 @@ def rr_resnet(
     batch_norm: bool = True,
     noise_std: float = 0.02,
     dropconnect: float = 0.0,
-    rhythm_gate: float | None = None,
-    rr_names: list[str] | None = None,
-    class_names: list[str] | None = None,
 ) -> nn.Module:
-    """Inter-patient: z-scored beat -> residual CNN, fused with an RR-feature MLP + linear path;
-    optionally no S inside an irregular rhythm (``rhythm_gate``)."""
+    """Inter-patient: z-scored beat -> residual CNN, fused with an RR-feature MLP + linear path."""
     if seq_len < 2**depth:
         raise ValueError(f"seq_len={seq_len} is too short for depth={depth} (need >= {2**depth})")
     return RRResNet(
@@ -215,7 +181,4 @@ def rr_resnet(
         batch_norm=batch_norm,
         noise_std=noise_std,
         dropconnect=dropconnect,
-        rhythm_gate=rhythm_gate,
-        rr_names=rr_names,
-        class_names=class_names,
     )

@@ -109,9 +109,3 @@ def _pos(tokens, tags) -> list[str]:
 
 
 _MODES = {"morphs": _morphs, "nouns": _nouns, "pos": _pos}
-
-
-def split_space(text: str) -> list[str]:
-    """``str.split`` as a module-level function (picklable ``tokenizer=`` for pre-tokenised
-    text)."""
-    return text.split()

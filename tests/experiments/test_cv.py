@@ -9,15 +9,16 @@ import pytest
 from seqlab import config
 from seqlab.cli.main import main
 from seqlab.data.base import Split
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
-from seqlab.training import cv, run
+from seqlab.experiments import cv
 
 from testpaths import SMOKE
 
 
 @pytest.fixture(scope="module")
 def smoke_data():
-    return run.prepare_data(config.load(SMOKE))
+    return prepare_data(config.load(SMOKE).data, 0)
 
 
 @pytest.mark.parametrize("grouped", [True, False])

@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from seqlab import config
-from seqlab.training import pseudo_label
+from seqlab.experiments import pseudo_label
 
 from testpaths import SMOKE
 

@@ -4,7 +4,7 @@ import json
 
 from seqlab import config
 from seqlab.cli.main import main
-from seqlab.training import ablation
+from seqlab.experiments import ablation
 
 from testpaths import SMOKE
 

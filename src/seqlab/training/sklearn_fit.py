@@ -12,11 +12,24 @@ import numpy as np
 from seqlab import atomic
 from seqlab.config import RunConfig
 from seqlab.data.base import PreparedData
+from seqlab.inference.sklearn_model import predict_proba
 from seqlab.models.registry import MODELS
 
 
+def build_estimator(cfg: RunConfig) -> Any:
+    """The configured estimator; text models get the language analysers (data code) here."""
+    import inspect
+
+    fn = MODELS.get(cfg.model.name).fn
+    if "analysers" not in inspect.signature(fn).parameters:
+        return fn(**cfg.model.params)
+    from seqlab.data.text.analysers import TEXT_ANALYSERS
+
+    return fn(**cfg.model.params, analysers=TEXT_ANALYSERS)
+
+
 def fit(cfg: RunConfig, data: PreparedData, run_dir: Path, *, prepare_s: float) -> Any:
-    estimator = MODELS.get(cfg.model.name).fn(**cfg.model.params)
+    estimator = build_estimator(cfg)
     t0 = time.perf_counter()
     estimator.fit(data.train.x, data.train.y)
     fit_s = time.perf_counter() - t0
@@ -31,16 +44,3 @@ def fit(cfg: RunConfig, data: PreparedData, run_dir: Path, *, prepare_s: float) 
         "prepare_s": round(prepare_s, 3), "train_s": round(fit_s, 3),
         "train_samples_per_s": round(len(data.train) / max(fit_s, 1e-9), 1)})
     return estimator
-
-
-def load(path: Path) -> Any:
-    with open(path, "rb") as fh:
-        return pickle.load(fh)
-
-
-def is_estimator(model: Any) -> bool:
-    return hasattr(model, "predict_proba") and not hasattr(model, "parameters")
-
-
-def predict_proba(estimator: Any, x: Any) -> np.ndarray:
-    return np.asarray(estimator.predict_proba(x), dtype=np.float32)

@@ -18,10 +18,10 @@ import numpy as np
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.report.rundir import read_json
-from seqlab.training.inference import predict_proba
-from seqlab.training.loading import load_model
-from seqlab.training.morphology_vote import vote_from_config
-from seqlab.training.prefetch import PreparedRecord, beat_options, prepare_record
+from seqlab.inference.proba import predict_proba
+from seqlab.inference.loading import load_model
+from seqlab.inference.postprocess import postprocess
+from seqlab.inference.prefetch import PreparedRecord, beat_options, prepare_record
 
 # the annotation symbol written for each class name (AAMI classes use their own letter)
 WFDB_SYMBOL = {"N": "N", "S": "S", "V": "V", "F": "F", "Q": "Q", "L": "L", "R": "R", "A": "A",
@@ -36,10 +36,12 @@ class Predictor:
 
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
-        self.cfg = configlib.load(self.run_dir / "config.yaml")
+        self.cfg = configlib.load_run(self.run_dir)
         self.data = self.cfg.data.model_dump(mode="json")
         beat_options(self.data, run=str(self.run_dir))  # a run not trained on ECG beats stops here
-        self.classes = read_json(self.run_dir / "data_summary.json")["classes"]
+        summary = read_json(self.run_dir / "data_summary.json")
+        self.classes = summary["classes"]
+        self.rr_names = summary.get("model_kwargs", {}).get("rr_names")
         self.model = load_model(self.run_dir, self.cfg.eval.checkpoint)
 
     def __call__(self, record: str | Path, *, out: str | Path | None = None,
@@ -53,7 +55,7 @@ class Predictor:
         t0 = time.perf_counter()
         record, peaks = prepared.record, prepared.peaks
         probs = predict_proba(self.model, prepared.inputs)
-        probs = vote_from_config(probs, prepared.inputs, None, self.cfg.eval, self.classes)
+        probs = postprocess(probs, prepared.inputs, None, self.cfg.eval, self.classes, self.rr_names)
         labels = probs.argmax(axis=1)
         seconds = prepared.seconds + time.perf_counter() - t0
         out = Path(out) if out else Path(f"{record.name}.seqlab.csv")

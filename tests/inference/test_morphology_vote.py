@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seqlab.errors import ConfigError
-from seqlab.training import morphology_vote as mv
+from seqlab.inference import morphology_vote as mv
 
 CLASSES = ["N", "S", "V", "F"]
 

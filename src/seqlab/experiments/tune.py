@@ -35,6 +35,7 @@ import optuna
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
 
 TYPES = ("float", "int", "categorical")
@@ -181,7 +182,7 @@ def run_tune(cfg: RunConfig, tune_dir: str | Path, *, trials: int, storage: str 
     if hand is not None and not study.trials:
         study.enqueue_trial(hand, user_attrs={"hand_set": True})
     reuse = not any(k.startswith("data.") and k not in DATA_KEYS_SHARED for k in space)
-    data = run.prepare_data(cfg) if reuse else None
+    data = prepare_data(cfg.data, cfg.seed) if reuse else None
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def objective(trial: optuna.Trial) -> float:

@@ -24,6 +24,7 @@ import numpy as np
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
 
 # name -> (config key, off value, default on value)
@@ -119,7 +120,7 @@ def run_ablation(cfg: RunConfig, out: str | Path, *, switches: list[str] | None 
                             for k in raw.get("data", {}) if k not in ("batch_size", "sampler"))
             data = data_cache.get(seed) if same_data else None
             if data is None:
-                data = run.prepare_data(vcfg)
+                data = prepare_data(vcfg.data, vcfg.seed)
                 if same_data:
                     data_cache[seed] = data
             run.train(vcfg, run_dir, data=data, report=False)

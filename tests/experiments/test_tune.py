@@ -14,7 +14,7 @@ import torch
 
 from seqlab import config
 from seqlab.errors import ConfigError
-from seqlab.training import tune
+from seqlab.experiments import tune
 
 from testpaths import REPO
 

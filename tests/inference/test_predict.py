@@ -64,7 +64,7 @@ def test_predict_with_reference_annotations_and_bad_run(ecg_run, tmp_path, capsy
     out = tmp_path / "208.csv"
     assert main(["predict", str(run_dir), str(records / "208"), "--annotations", "atr", "--out", str(out)]) == 0
     assert main(["predict", str(tmp_path), str(records / "208")]) == 2  # not a run: no config.yaml
-    assert "config file not found" in capsys.readouterr().err
+    assert "config.yaml not found: is" in capsys.readouterr().err
 
 
 def test_predict_several_records_with_one_model_load(ecg_run, tmp_path, capsys):
@@ -91,12 +91,12 @@ def test_predict_console_script_exits_fast_with_its_output_and_exit_code(ecg_run
     assert done.returncode == 0, done.stderr
     assert "beats in" in done.stdout and "csv:" in done.stdout and out.is_file()
     bad = subprocess.run(cmd[:4] + [str(tmp_path), str(records / "208")], capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "config file not found" in bad.stderr
+    assert bad.returncode == 2 and "config.yaml not found: is" in bad.stderr
 
 
 def test_beats_prepared_in_a_forked_process_match_the_in_process_ones(ecg_run):
     """The command prepares beats in a second process while torch loads: same arrays, same order."""
-    from seqlab.training.prefetch import BeatPrefetcher
+    from seqlab.inference.prefetch import BeatPrefetcher
 
     run_dir, records = ecg_run
     paths = [records / "208", records / "101"]
@@ -112,7 +112,7 @@ def test_beats_prepared_in_a_forked_process_match_the_in_process_ones(ecg_run):
 
 def test_a_bad_record_in_the_forked_process_is_raised_at_that_record(ecg_run):
     from seqlab.errors import SeqlabError
-    from seqlab.training.prefetch import BeatPrefetcher
+    from seqlab.inference.prefetch import BeatPrefetcher
 
     run_dir, records = ecg_run
     stream = BeatPrefetcher(run_dir, [records / "208", records / "999", records / "101"], background=True)
@@ -129,7 +129,7 @@ def test_a_killed_preparing_process_is_an_error_not_a_hang(ecg_run):
     import signal
 
     from seqlab.errors import SeqlabError
-    from seqlab.training.prefetch import BeatPrefetcher
+    from seqlab.inference.prefetch import BeatPrefetcher
 
     run_dir, records = ecg_run
     with BeatPrefetcher(run_dir, [records / "208"] * 200, background=True) as stream:
@@ -139,7 +139,7 @@ def test_a_killed_preparing_process_is_an_error_not_a_hang(ecg_run):
 
 
 def test_predict_applies_the_runs_morphology_vote(ecg_run, tmp_path):
-    from seqlab.training.predict import Predictor
+    from seqlab.inference.predict import Predictor
 
     run_dir, records = ecg_run
     predictor = Predictor(run_dir)
@@ -160,7 +160,7 @@ def test_predict_refuses_a_run_not_trained_on_ecg_beats(ecg_run, tmp_path, capsy
     import yaml
 
     from seqlab.errors import ConfigError
-    from seqlab.training.prefetch import BeatPrefetcher
+    from seqlab.inference.prefetch import BeatPrefetcher
     from testpaths import REPO
 
     _, records = ecg_run

@@ -8,7 +8,7 @@ child prepares record i+1 while the parent classifies record i.
 
 The child is forked before this process imports torch (a fork keeps no thread pools, and torch
 starts some), and it imports neither torch nor the model: it reads the run's ``data`` options
-from ``config.yaml`` itself. Where fork is unavailable, or torch is already imported (tests,
+with ``config.load_run``, which imports no model. Where fork is unavailable, or torch is already imported (tests,
 notebooks), records are prepared in-process, in the same order, with the same code.
 """
 
@@ -53,14 +53,10 @@ def beat_options(data: dict, annotations: str | None = None, *, run: str = "the 
 
 
 def run_beat_options(run_dir: str | Path, annotations: str | None = None):
-    import yaml
+    from seqlab.config import load_run
 
-    from seqlab.errors import ConfigError
-
-    path = Path(run_dir) / "config.yaml"
-    if not path.exists():
-        raise ConfigError(f"{path} not found: is {run_dir} a finished seqlab run?")
-    return beat_options(yaml.safe_load(path.read_text()).get("data") or {}, annotations, run=str(run_dir))
+    data = load_run(run_dir).data.model_dump(mode="json")
+    return beat_options(data, annotations, run=str(run_dir))
 
 
 def prepare_record(record: str | Path, opts, annotations: str | None = None) -> PreparedRecord:

@@ -8,8 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlab.data.base import Split
-from seqlab.training.loading import forward_inputs, to_tensors
+from seqlab.inference.loading import forward_inputs, to_tensors
 
 
 @torch.inference_mode()
@@ -26,7 +25,3 @@ def predict_proba(model: nn.Module, x: Any, batch_size: int = 1024) -> np.ndarra
     if not out:
         return np.zeros((0, 0), dtype=np.float32)
     return torch.cat(out).numpy()
-
-
-def split_proba(model: nn.Module, split: Split, batch_size: int = 1024) -> np.ndarray:
-    return predict_proba(model, split.x, batch_size)

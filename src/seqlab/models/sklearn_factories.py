@@ -3,11 +3,12 @@
 Every factory registers with ``kind="sklearn"`` and returns a picklable ``Pipeline`` that takes
 an array of raw strings: ``fit(texts, y)``, ``predict_proba(texts)``. Features, by ``analyzer``:
 
-- ``word``: word n-grams (optional English stopwords, see ``seqlab.text.preprocess``);
+- ``word``: word n-grams (optional English stopwords, see ``seqlab.data.text.preprocess``);
 - ``char`` / ``char_wb``: character n-grams (``char_wb`` stays inside word boundaries): the
   strongest single feature set for Korean, whose words carry particles and endings;
 - ``kiwi``: Korean morphemes from kiwipiepy (``kiwi_mode`` morphs | nouns | pos,
-  ``kiwi_userdic`` a Komoran-style user dictionary), tokenised in batch by ``KiwiMorphs``.
+  ``kiwi_userdic`` a Komoran-style user dictionary), tokenised in batch by the ``KiwiMorphs``
+  transformer that arrives in ``analysers`` (``seqlab.data.text.analysers``, passed by the trainer).
 
 ``nblr`` is NB-weighted logistic regression (the NBSVM of Wang & Manning 2012 with a logistic
 loss): binary features scaled by the Naive Bayes log-count ratio before a linear model.
@@ -37,7 +38,7 @@ def _sk():
 def count_nb(*, alpha: float = 1.0, analyzer: Analyzer = "word", ngram_range: list[int] = (1, 1),
              min_df: int = 1, max_features: int | None = None, binary: bool = True,
              sublinear_tf: bool = False, stop_words: Literal["english"] | None = None,
-             lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+             lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """Count vectors (binary by default) + multinomial Naive Bayes."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("count", locals())), ("clf", sk.MultinomialNB(alpha=alpha))])
@@ -47,7 +48,7 @@ def count_nb(*, alpha: float = 1.0, analyzer: Analyzer = "word", ngram_range: li
 def tfidf_nb(*, alpha: float = 0.1, analyzer: Analyzer = "word", ngram_range: list[int] = (1, 1),
              min_df: int = 1, max_features: int | None = None, binary: bool = False,
              sublinear_tf: bool = True, stop_words: Literal["english"] | None = None,
-             lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+             lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """TF-IDF + multinomial Naive Bayes."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("tfidf", locals())), ("clf", sk.MultinomialNB(alpha=alpha))])
@@ -57,7 +58,7 @@ def tfidf_nb(*, alpha: float = 0.1, analyzer: Analyzer = "word", ngram_range: li
 def tfidf_cnb(*, alpha: float = 0.3, analyzer: Analyzer = "word", ngram_range: list[int] = (1, 1),
               min_df: int = 1, max_features: int | None = None, binary: bool = False,
               sublinear_tf: bool = True, stop_words: Literal["english"] | None = None,
-              lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+              lowercase: bool = True, kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """TF-IDF + complement Naive Bayes (Rennie et al. 2003; steadier on skewed classes)."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("tfidf", locals())), ("clf", sk.ComplementNB(alpha=alpha))])
@@ -68,7 +69,7 @@ def count_lr(*, C: float = 0.5, max_iter: int = 1000, analyzer: Analyzer = "word
              ngram_range: list[int] = (1, 1), min_df: int = 1, max_features: int | None = None,
              binary: bool = True, sublinear_tf: bool = False,
              stop_words: Literal["english"] | None = None, lowercase: bool = True,
-             kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+             kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """Count vectors + logistic regression."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("count", locals())), ("clf", sk._lr(C, max_iter))])
@@ -79,7 +80,7 @@ def tfidf_lr(*, C: float = 4.0, max_iter: int = 1000, analyzer: Analyzer = "word
              ngram_range: list[int] = (1, 1), min_df: int = 1, max_features: int | None = None,
              binary: bool = False, sublinear_tf: bool = True,
              stop_words: Literal["english"] | None = None, lowercase: bool = True,
-             kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+             kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """TF-IDF + logistic regression."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("tfidf", locals())), ("clf", sk._lr(C, max_iter))])
@@ -90,7 +91,7 @@ def nblr(*, C: float = 1.0, alpha: float = 1.0, binarize: bool = True, analyzer:
          ngram_range: list[int] = (1, 3), min_df: int = 1, max_features: int | None = None,
          binary: bool = True, sublinear_tf: bool = False,
          stop_words: Literal["english"] | None = None, lowercase: bool = True,
-         kiwi_mode: str = "morphs", kiwi_userdic: str | None = None):
+         kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers: object = None):
     """NB-weighted logistic regression over n-gram presence (NBSVM-style, binary tasks)."""
     sk = _sk()
     return sk.Pipeline([("features", sk._features("count", locals())),
@@ -103,7 +104,7 @@ DEFAULT_BRANCHES = [{"analyzer": "char_wb", "ngram_range": [1, 5], "min_df": 2},
 
 @register_model(kind="sklearn")
 def tfidf_union_lr(*, C: float = 4.0, max_iter: int = 1000, branches: list[dict] | None = None,
-                   nb_weight: bool = False):
+                   nb_weight: bool = False, analysers: object = None):
     """Stacked TF-IDF feature sets (default char_wb 1-5 + word 1-2) → (NB-weighted) LR."""
     sk = _sk()
     union = sk.FeatureUnion([(f"f{i}", sk._branch(b)) for i, b in enumerate(branches or DEFAULT_BRANCHES)])
@@ -112,7 +113,7 @@ def tfidf_union_lr(*, C: float = 4.0, max_iter: int = 1000, branches: list[dict]
 
 
 @register_model(kind="sklearn")
-def soft_vote(*, members: list[dict], weights: list[float] | None = None):
+def soft_vote(*, members: list[dict], weights: list[float] | None = None, analysers: object = None):
     """Average the probabilities of several registered classical models (different views of
     the text, e.g. word n-gram NB-LR + character n-gram LR, err on different reviews).
 
@@ -127,5 +128,5 @@ def soft_vote(*, members: list[dict], weights: list[float] | None = None):
         name = spec.pop("model", None)
         if name is None or MODELS.get(name).meta.get("kind") != "sklearn" or name == "soft_vote":
             raise ConfigError(f"model.members[{i}]: 'model' must name a classical model")
-        estimators.append((f"m{i}_{name}", MODELS.get(name).fn(**spec)))
+        estimators.append((f"m{i}_{name}", MODELS.get(name).fn(**spec, analysers=analysers)))
     return VotingClassifier(estimators, voting="soft", weights=weights)

@@ -29,6 +29,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from seqlab import atomic
 from seqlab.config import RunConfig
 from seqlab.data.base import PreparedData, Split
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
 from seqlab.evaluation.metrics import from_confusion
 
@@ -87,7 +88,7 @@ def run_cv(cfg: RunConfig, out: str | Path, *, folds: int, grouped: bool | None 
     from seqlab.training import run
 
     out = Path(out)
-    data = data if data is not None else run.prepare_data(cfg)
+    data = data if data is not None else prepare_data(cfg.data, cfg.seed)
     pooled = concat(data.train, data.val)
     if grouped is None:
         grouped = pooled.groups is not None

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from seqlab.data.base import DataConfigBase
 from seqlab.data.registry import DATASETS
+from seqlab.config_tools import first_error, set_key
 from seqlab.errors import ConfigError
 from seqlab.models.registry import MODELS
 from seqlab.registry import suggest
@@ -181,17 +182,10 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     key, sep, text = item.partition("=")
     if not sep or not key:
         raise ConfigError(f"override {item!r} is not of the form key.sub=value")
-    value = yaml.safe_load(text) if text.strip() else None
-    node = raw
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part)
-        if child is None:
-            child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(f"override {item!r}: {part!r} is not a section")
-        node = child
-    node[parts[-1]] = value
+    try:
+        set_key(raw, key, yaml.safe_load(text) if text.strip() else None)
+    except ConfigError as exc:
+        raise ConfigError(f"override {item!r}: {exc}") from None
 
 
 def from_dict(raw: dict[str, Any], *, check_model: bool = True) -> RunConfig:
@@ -262,18 +256,7 @@ def _validate(cls: type[BaseModel], raw: dict[str, Any], prefix: str):
 
 
 def _one_line(exc: ValidationError, cls: type[BaseModel], prefix: str) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    key = f"{prefix}.{loc}" if prefix else loc
-    valid = [k for k in cls.model_fields if k != "params" and k not in DATA_DERIVED]
-    if err["type"] == "extra_forbidden":
-        leaf = str(err["loc"][-1])
-        return f"unknown key '{key}'{suggest(leaf, valid)}; valid: {', '.join(valid)}"
-    if err["type"] == "missing":
-        return f"missing required key '{key}'"
-    if err["type"] == "literal_error":
-        return f"'{key}': {err['msg'].lower()}, got {err.get('input')!r}"
-    return f"'{key}': {err['msg'].lower()}, got {err.get('input')!r}"
+    return first_error(exc, cls, prefix, hidden=("params", *DATA_DERIVED))
 
 
 def _check_keys(raw: dict[str, Any], valid: tuple[str, ...], prefix: str) -> None:

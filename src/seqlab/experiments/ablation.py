@@ -24,8 +24,10 @@ import numpy as np
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
+from seqlab.config_tools import factory_default, get_key, with_key
 from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
+from seqlab.models.registry import MODELS
 
 # name -> (config key, off value, default on value)
 SWITCHES: dict[str, tuple[str, Any, Any]] = {
@@ -43,29 +45,9 @@ SWITCHES: dict[str, tuple[str, Any, Any]] = {
 }
 
 
-def _get(raw: dict[str, Any], key: str, default: Any) -> Any:
-    node: Any = raw
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return default
-        node = node[part]
-    return node
-
-
-def _set(raw: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    out = json.loads(json.dumps(raw))
-    node = out
-    for part in key.split(".")[:-1]:
-        node = node.setdefault(part, {})
-    node[key.split(".")[-1]] = value
-    return out
-
-
 def applicable(cfg: RunConfig, key: str) -> bool:
     if not key.startswith("model."):
         return True
-    from seqlab.models.registry import MODELS
-
     configlib._import_registries()
     return key.split(".", 1)[1] in inspect.signature(MODELS.get(cfg.model.name).fn).parameters
 
@@ -82,21 +64,15 @@ def plan(cfg: RunConfig, names: list[str] | None, on_values: dict[str, Any]) -> 
     for name in names:
         key, off, on = SWITCHES[name]
         on = on_values.get(name, on)
-        model_default = configlib.MODELS.get(cfg.model.name).fn if key.startswith("model.") else None
-        base = _get(raw, key, _default(model_default, key, off))
+        default = factory_default(MODELS.get(cfg.model.name).fn, key.split(".", 1)[1], off) \
+            if key.startswith("model.") else off
+        base = get_key(raw, key, default)
         row = {"switch": name, "key": key, "applicable": applicable(cfg, key)}
         if base != off:  # the config has it on: compare with it off
             on = base
         row.update({"off": off, "on": on, "base_is": "off" if base == off else "on"})
         rows.append(row)
     return rows
-
-
-def _default(fn, key: str, fallback: Any) -> Any:
-    if fn is None:
-        return fallback
-    p = inspect.signature(fn).parameters.get(key.split(".", 1)[1])
-    return fallback if p is None or p.default is inspect.Parameter.empty else p.default
 
 
 def run_ablation(cfg: RunConfig, out: str | Path, *, switches: list[str] | None = None, seeds: int = 1,
@@ -116,7 +92,7 @@ def run_ablation(cfg: RunConfig, out: str | Path, *, switches: list[str] | None 
         run_dir = out / f"{name}_s{seed}"
         if not (run_dir / "metrics.json").exists():
             vcfg = configlib.from_dict({**variant, "seed": cfg.seed + seed})
-            same_data = all(_get(variant, f"data.{k}", None) == _get(raw, f"data.{k}", None)
+            same_data = all(get_key(variant, f"data.{k}") == get_key(raw, f"data.{k}")
                             for k in raw.get("data", {}) if k not in ("batch_size", "sampler"))
             data = data_cache.get(seed) if same_data else None
             if data is None:
@@ -131,7 +107,7 @@ def run_ablation(cfg: RunConfig, out: str | Path, *, switches: list[str] | None 
         if not row["applicable"]:
             continue
         flipped_value = row["on"] if row["base_is"] == "off" else row["off"]
-        flipped = [score(_set(raw, row["key"], flipped_value), row["switch"], s) for s in range(seeds)]
+        flipped = [score(with_key(raw, row["key"], flipped_value), row["switch"], s) for s in range(seeds)]
         off, on = (base, flipped) if row["base_is"] == "off" else (flipped, base)
         row.update({"f1_off": _mean_std(off), "f1_on": _mean_std(on),
                     "delta": float(np.mean(on) - np.mean(off)),

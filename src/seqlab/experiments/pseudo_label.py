@@ -75,6 +75,7 @@ def run_pseudo_label(cfg: RunConfig, out: str | Path, *, threshold: float = 0.95
                      max_per_class: int | None = None) -> dict[str, Any]:
     from seqlab.training import run
     from seqlab.inference.evaluate import evaluate
+    from seqlab.inference.loading import load_model
     from seqlab.inference.proba import predict_proba
 
     out = Path(out)
@@ -94,7 +95,7 @@ def run_pseudo_label(cfg: RunConfig, out: str | Path, *, threshold: float = 0.95
             run.train(cfg, teacher_dir, data=labelled)
     else:
         teacher_dir = Path(teacher)
-    model = run.load_model(teacher_dir)
+    model = load_model(teacher_dir)
     probs = predict_proba(model, pool.x, cfg.eval.batch_size)
     if probs.shape[1] != len(data.classes):
         raise ConfigError(f"teacher {teacher_dir} predicts {probs.shape[1]} classes; the data has {len(data.classes)}")

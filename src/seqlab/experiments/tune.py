@@ -35,8 +35,10 @@ import optuna
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
+from seqlab.config_tools import factory_default, get_key, set_key
 from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
+from seqlab.models.registry import MODELS
 
 TYPES = ("float", "int", "categorical")
 DATA_KEYS_SHARED = ("data.batch_size", "data.sampler")  # change the loader only: prepared data reused
@@ -83,10 +85,7 @@ def trial_config(cfg: RunConfig, params: dict[str, Any], *, for_trial: bool = Tr
     raw = cfg.to_dict()
     raw.pop("tune", None)
     for key, value in params.items():
-        node = raw
-        for part in key.split(".")[:-1]:
-            node = node.setdefault(part, {})
-        node[key.split(".")[-1]] = value
+        set_key(raw, key, value)
     if for_trial:
         raw.setdefault("eval", {})["split"] = "val"
         raw.setdefault("trainer", {})["progress_bar"] = False
@@ -98,11 +97,9 @@ def base_params(cfg: RunConfig, space: dict[str, dict[str, Any]]) -> dict[str, A
     (then trial 0 re-runs the hand-set config: the search is measured against it)."""
     raw, out = cfg.to_dict(), {}
     for key, s in space.items():
-        node: Any = raw
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
+        node = get_key(raw, key)
         if node is None and key.startswith("model."):  # not in the YAML: the factory's default
-            node = _factory_default(cfg.model.name, key.split(".", 1)[1])
+            node = factory_default(MODELS.get(cfg.model.name).fn, key.split(".", 1)[1])
         if s["type"] == "categorical":
             ok = node in s["choices"]
         else:
@@ -111,15 +108,6 @@ def base_params(cfg: RunConfig, space: dict[str, dict[str, Any]]) -> dict[str, A
             return None
         out[key] = node
     return out
-
-
-def _factory_default(model: str, arg: str) -> Any:
-    import inspect
-
-    from seqlab.models.registry import MODELS
-
-    param = inspect.signature(MODELS.get(model).fn).parameters.get(arg)
-    return None if param is None or param.default is inspect.Parameter.empty else param.default
 
 
 class PruningCallback(L.Callback):

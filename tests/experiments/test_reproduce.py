@@ -24,3 +24,44 @@ def test_reference_table_puts_papers_beside_ours():
     table = reference_table(metrics, ref)
     assert "Paper 2004" in table and "75.9" in table and "95.0" in table and "Someone 2004" in table
     assert "N Se" not in table  # rows only where a paper reports the figure
+
+
+def test_cv_only_holds_out_every_record_once_with_seqlab_cv_folds(tmp_path, data_root, capsys):
+    """`reproduce --cv-only` runs through `seqlab cv`'s fold implementation: record folds, the
+    sample std over folds, pooled predictions, and the per-record table in metrics and report."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    import numpy as np
+    import yaml
+
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
+    records = tmp_path / "mitdb"
+    records.mkdir()
+    for name, new in [("101", "101"), ("208", "208"), ("101", "901"), ("208", "908")]:
+        (records / f"{new}.hea").write_text((fix / f"{name}.hea").read_text().replace(name, new))
+        for ext in ("dat", "atr"):
+            shutil.copyfile(fix / f"{name}.{ext}", records / f"{new}.{ext}")
+    protocol = tmp_path / "tiny-protocol.yaml"
+    protocol.write_text(yaml.safe_dump({
+        "name": "tiny", "data": {"name": "mitbih", "source": str(records), "split": "inter",
+                                 "records": ["101", "208", "901", "908"], "labels": "aami5",
+                                 "classes": ["N", "S", "V", "F"], "check_annotations": False,
+                                 "cache": False, "batch_size": 64, "balance": "oversample",
+                                 "rr_features": False},
+        "model": {"name": "tiny_cnn", "width": 4}, "trainer": {"max_epochs": 1, "progress_bar": False},
+        "reference": {"Paper": {"source": "a paper", "accuracy": 0.9}}}))
+    out = tmp_path / "cv"
+    assert main(["reproduce", str(protocol), "--cv-only", "--folds", "4", "--out", str(out)]) == 0
+    summary = json.loads((out / "cv_summary.json").read_text())
+    held = sorted(g for r in summary["per_fold"] for g in r["held_out_groups"])
+    assert held == ["101", "208", "901", "908"]  # leave-one-record-out: each record tested once
+    metrics = json.loads((out / "metrics.json").read_text())
+    folds_f1 = [r["macro_f1"] for r in summary["per_fold"]]
+    assert np.isclose(metrics["cv"]["macro_f1"]["std"], np.std(folds_f1, ddof=1))  # one convention
+    assert [r["record"] for r in metrics["per_record"]] == ["101", "208", "901", "908"]
+    with np.load(out / "cv_predictions.npz") as z:
+        assert len(z["y_true"]) == sum(r["n"] for r in metrics["per_record"])  # no oversampled copies tested
+    assert "Per record" in (out / "cv_report.html").read_text()
+    assert "Paper" in capsys.readouterr().out

@@ -33,7 +33,9 @@ def test_search_writes_a_ready_to_run_best_config_and_a_report(tmp_path):
     best = config.load(tmp_path / "t" / "best_config.yaml")
     assert best.tune is None and best.eval.split == "test"
     assert best.optim.lr == pytest.approx(s["best_params"]["optim.lr"])
-    html = (tmp_path / "t" / "tune_report.html").read_text()
+    from seqlab.report.tune import write_tune_report
+
+    html = write_tune_report(tmp_path / "t").read_text()
     assert "best_config.yaml" in html and "hand-set" in html
 
 

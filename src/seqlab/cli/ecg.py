@@ -27,9 +27,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                  "RECORD_NAME.seqlab.csv in the current directory)")
     p.add_argument("--annotations", metavar="EXT", help="use this annotation file's beats (e.g. atr) "
                                                          "instead of detecting R peaks")
+    p.add_argument("--engine", choices=("auto", "onnx", "torch"), default="auto",
+                   help="auto (default): ONNX Runtime when the run has checkpoints/model.onnx "
+                        "(`seqlab export RUN`), torch otherwise")
     p.add_argument("--threads", type=int, default=1,
-                   help="torch threads (default 1: one record is a small job, and a second thread "
-                        "stalls it badly when the other core is busy)")
+                   help="inference threads (default 1: one record is a small job, and a second "
+                        "thread stalls it badly when the other core is busy)")
     p.set_defaults(func=cmd_predict, fast_exit=True)
 
 
@@ -41,6 +44,15 @@ def cmd_reproduce(args) -> int:
     run_dir = reproduce(args.name, data_dir=args.data_dir, out=args.out, cv_only=args.cv_only,
                         folds=args.folds, overrides=args.overrides)
     import yaml
+
+    if args.cv_only:
+        from seqlab.report.cv import write_cv_report
+        from seqlab.report.html import write_report
+        from seqlab.report.rundir import read_json
+
+        write_report(run_dir)
+        print(f"cross-validation report (per fold, per record): "
+              f"{write_cv_report(run_dir, read_json(Path(run_dir) / 'cv_summary.json'))}")
 
     metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
     reference = yaml.safe_load((Path(run_dir) / "config.yaml").read_text()).get("reference")
@@ -60,14 +72,12 @@ def cmd_predict(args) -> int:
     from seqlab.inference.prefetch import BeatPrefetcher
 
     t0 = time.perf_counter()
-    # started before torch is imported: the records' beats are prepared on the other core
+    # started before the engine (ONNX Runtime or torch) is imported: the records' beats are
+    # prepared on the other core meanwhile
     with BeatPrefetcher(args.run_dir, args.records, annotations=args.annotations) as prepared_records:
-        import torch
-
         from seqlab.inference.predict import Predictor
 
-        torch.set_num_threads(args.threads)
-        predictor = Predictor(args.run_dir)
+        predictor = Predictor(args.run_dir, engine=args.engine, threads=args.threads)
         many = len(args.records) > 1
         total_beats, total_s = 0, 0.0
         for prepared in prepared_records:
@@ -78,7 +88,7 @@ def cmd_predict(args) -> int:
             total_s += result["duration_s"]
             counts = " ".join(f"{name} {n:,}" for name, n in result["counts"].items())
             print(f"{record.name}: {result['n_beats']:,} beats in {result['seconds']:.2f} s "
-                  f"({result['realtime_factor']:,.0f}x real time): {counts}")
+                  f"({result['realtime_factor']:,.0f}x real time, {result['engine']}): {counts}")
             print(f"  csv: {result['csv']}  annotations: {result['annotation']}")
     if many:
         wall = time.perf_counter() - t0

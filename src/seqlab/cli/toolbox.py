@@ -70,9 +70,11 @@ def cmd_cv(args) -> int:
 
     cfg = configlib.load(args.config, args.overrides)
     out = _out(args, cfg, "cv")
+    from seqlab.report.cv import write_cv_report
+
     summary = cv.run_cv(cfg, out, folds=args.folds, grouped=args.grouped, repeats=args.repeats)
     print(cv.format_table(summary))
-    print(f"report: {out / 'cv_report.html'}")
+    print(f"report: {write_cv_report(out, summary)}")
     return 0
 
 
@@ -90,7 +92,9 @@ def cmd_tune(args) -> int:
         hand = "" if s["hand_set_value"] is None else f" (hand-set config: {s['hand_set_value']:.4f})"
         print(f"best {s['metric']} {s['best_value']:.4f} in trial {s['best_trial']}{hand}: {s['best_params']}")
         print(f"best config: {s['best_config']}")
-    print(f"report: {out / 'tune_report.html'}")
+    from seqlab.report.tune import write_tune_report
+
+    print(f"report: {write_tune_report(out)}")
     return 0
 
 

@@ -14,7 +14,11 @@ Layout::
 
     OUT/fold_00/ ... fold_{K-1}/    ordinary run directories (repeat r > 0: r1_fold_00 ...)
     OUT/cv_summary.json             per fold, mean/std, summed confusion matrix and its metrics
-    OUT/cv_report.html
+    OUT/cv_predictions.npz          every held-out sample: y_true, probs, group, fold (repeat 0)
+    OUT/cv_report.html              (written by ``seqlab.report.cv`` from the CLI)
+
+Over- and under-sampling (``data.balance``) are applied to each fold's training part only,
+after the folds are cut, so no copy of a beat is both trained on and tested.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from seqlab import atomic
 from seqlab.config import RunConfig
+from seqlab.data.balance import balance_split
 from seqlab.data.base import PreparedData, Split
 from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
@@ -70,39 +75,57 @@ def fold_indices(split: Split, k: int, *, grouped: bool, seed: int) -> list[tupl
 
 
 def fold_data(data: PreparedData, pooled: Split, train_idx: np.ndarray, held_idx: np.ndarray, *,
-              grouped: bool, inner_folds: int, seed: int) -> PreparedData:
+              grouped: bool, inner_folds: int, seed: int, balance: str = "none") -> PreparedData:
     """A ``PreparedData`` for one fold: inner train / inner val from the training folds,
-    the held-out fold as ``test``."""
+    the held-out fold as ``test``; ``balance`` resamples the inner train only."""
     part = pooled.take(train_idx)
     inner = fold_indices(part, inner_folds, grouped=grouped, seed=seed + 7919)[0]
+    test = pooled.take(held_idx)
     summary = {**data.summary, "protocol": f"{data.summary.get('protocol', '')} · cross-validation fold "
                                            f"({'group' if grouped else 'stratified'})"}
-    return PreparedData(classes=data.classes, train=part.take(inner[0]), val=part.take(inner[1]),
-                        test=pooled.take(held_idx), model_kwargs=data.model_kwargs, summary=summary,
-                        artifacts=data.artifacts)
+    if test.groups is not None:
+        summary["records"] = {"test": sorted(str(g) for g in np.unique(test.groups))}
+    return PreparedData(classes=data.classes, train=balance_split(part.take(inner[0]), balance, seed=seed),
+                        val=part.take(inner[1]), test=test, model_kwargs=data.model_kwargs,
+                        summary=summary, artifacts=data.artifacts)
+
+
+def unbalanced(cfg: RunConfig) -> RunConfig:
+    """The config with the dataset's own train balancing off (CV balances each fold instead)."""
+    if getattr(cfg.data, "balance", "none") == "none":
+        return cfg
+    cfg = cfg.model_copy(deep=True)
+    cfg.data.balance = "none"
+    return cfg
 
 
 def run_cv(cfg: RunConfig, out: str | Path, *, folds: int, grouped: bool | None = None, repeats: int = 1,
            data: PreparedData | None = None, report: bool = True) -> dict[str, Any]:
-    """Train one run per fold (per repeat) and write ``cv_summary.json`` / ``cv_report.html``."""
+    """Train one run per fold (per repeat); write ``cv_summary.json`` and ``cv_predictions.npz``
+    and return the summary. ``data`` defaults to the config's train + val splits, prepared
+    without the dataset's own balancing; ``report`` writes each fold run's report."""
     from seqlab.training import run
 
     out = Path(out)
-    data = data if data is not None else prepare_data(cfg.data, cfg.seed)
+    balance = getattr(cfg.data, "balance", "none")
+    data = data if data is not None else prepare_data(unbalanced(cfg).data, cfg.seed)
     pooled = concat(data.train, data.val)
     if grouped is None:
         grouped = pooled.groups is not None
     cfg = cfg.model_copy(deep=True)
     cfg.eval.split = "test"  # the held-out fold
-    rows = []
+    rows, held = [], []
     for r in range(repeats):
         seed = cfg.seed + 1000 * r
         for i, (tr, te) in enumerate(fold_indices(pooled, folds, grouped=grouped, seed=seed)):
             name = f"fold_{i:02d}" if r == 0 else f"r{r}_fold_{i:02d}"
-            fd = fold_data(data, pooled, tr, te, grouped=grouped, inner_folds=max(3, folds - 1), seed=seed + i)
+            fd = fold_data(data, pooled, tr, te, grouped=grouped, inner_folds=max(3, folds - 1), seed=seed + i,
+                           balance=balance)
             run_dir = out / name
             if not (run_dir / "metrics.json").exists():  # a rerun of `seqlab cv` skips finished folds
                 run.train(cfg, run_dir, data=fd, report=report)
+            if r == 0:
+                held.append((i, te, run_dir))
             m = json.loads((run_dir / "metrics.json").read_text())
             groups = sorted(str(g) for g in np.unique(pooled.groups[te])) if pooled.groups is not None else []
             rows.append({"fold": name, "repeat": r, "run_dir": str(run_dir), "n_train": len(fd.train),
@@ -111,9 +134,22 @@ def run_cv(cfg: RunConfig, out: str | Path, *, folds: int, grouped: bool | None 
     summary.update({"folds": folds, "repeats": repeats, "grouped": grouped, "n_pooled": len(pooled),
                     "config": cfg.to_dict()})
     atomic.write_json(out / "cv_summary.json", summary)
-    if report:
-        write_cv_report(out, summary)
+    save_pooled_predictions(out / "cv_predictions.npz", pooled, held)
     return summary
+
+
+def save_pooled_predictions(path: Path, pooled: Split, held: list[tuple[int, np.ndarray, Path]]) -> None:
+    """Every held-out sample's prediction, in one file: the pooled confusion matrix and the
+    per-record table come from here."""
+    ys, ps, gs, fs = [], [], [], []
+    for fold, idx, run_dir in held:
+        with np.load(run_dir / "predictions_test.npz") as z:
+            ys.append(z["y_true"])
+            ps.append(z["probs"])
+        gs.append(pooled.groups[idx].astype(str) if pooled.groups is not None else np.full(len(idx), ""))
+        fs.append(np.full(len(idx), fold))
+    atomic.save_npz(path, y_true=np.concatenate(ys), probs=np.concatenate(ps), groups=np.concatenate(gs),
+                    fold=np.concatenate(fs))
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
@@ -140,20 +176,6 @@ def summarise(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, Any]:
             "summed_confusion": {"confusion_matrix": summed.tolist(),
                                  **{k: pooled[k] for k in ("accuracy", "macro_f1", "macro_sensitivity",
                                                            "macro_ppv", "macro_specificity", "per_class")}}}
-
-
-def write_cv_report(out: Path, summary: dict[str, Any]) -> Path:
-    import base64
-
-    from seqlab.report import plots
-    from seqlab.report.html import _env
-
-    cm = np.array(summary["summed_confusion"]["confusion_matrix"])
-    img = base64.b64encode(plots.confusion(cm, summary["classes"], True)).decode("ascii")
-    html = _env.get_template("cv.html.j2").render(s=summary, confusion_png=img)
-    path = out / "cv_report.html"
-    atomic.write_text(path, html)
-    return path
 
 
 def format_table(summary: dict[str, Any]) -> str:

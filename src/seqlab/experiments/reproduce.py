@@ -7,8 +7,9 @@ section holds the figures each paper reports, with their source::
       "Kachuee 2018": {source: "...", accuracy: 0.934, per_class: {S: {sensitivity: 0.8}}}
 
 Protocols whose test patients are not on this machine (the inter-patient DS2 records) can run
-``--cv-only``: patient-wise k-fold cross-validation inside the training records, the honest
-way to select models without touching the test patients.
+``--cv-only``: patient-wise k-fold cross-validation inside the training records (the same fold
+implementation as ``seqlab cv``), the honest way to select models without touching the test
+patients — and still an overestimate of what unseen patients will see.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import numpy as np
 from seqlab import atomic
 from seqlab import config as configlib
 from seqlab.config import RunConfig
+from seqlab.data.base import PreparedData
+from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError, DataError
 from seqlab.evaluation.metrics import compute
-from seqlab.report.rundir import read_json
+from seqlab.evaluation.per_record import per_record
+from seqlab.experiments.cv import concat, run_cv, unbalanced
 from seqlab.training import run
 
 # the working directory's configs/, then the checkout seqlab was installed from (editable install)
@@ -62,66 +66,46 @@ def reproduce(name: str, *, data_dir: str | None = None, out: str | Path | None 
         raise
 
 
-def _fold_config(cfg: RunConfig, fold: int, folds: int) -> RunConfig:
-    raw = copy.deepcopy(cfg.to_dict())
-    raw["data"].update({"split": "patient_kfold", "folds": folds, "fold": fold})
-    raw["name"] = f"{cfg.name}-fold{fold}"
-    return configlib.from_dict(raw)
+def pooled_records(cfg: RunConfig) -> PreparedData:
+    """Every training record's beats in one split with their record ids: the protocol's data
+    section over its record pool (``patient_kfold`` over DS1 without DS2), unbalanced (the
+    cross-validation balances each fold's training part)."""
+    raw = copy.deepcopy(unbalanced(cfg).to_dict())
+    raw["data"].update({"split": "patient_kfold", "folds": 3, "fold": 0})
+    data = prepare_data(configlib.from_dict(raw).data, cfg.seed)
+    pooled = concat(concat(data.train, data.val), data.test)
+    empty = pooled.take(np.zeros(0, dtype=np.int64))
+    return PreparedData(classes=data.classes, train=pooled, val=empty, test=empty,
+                        model_kwargs=data.model_kwargs, summary=data.summary, artifacts=data.artifacts)
 
 
 def cross_validate_records(cfg: RunConfig, out: str | Path, *, folds: int | None = None) -> Path:
-    """k folds over records: each fold's patients are tested by a model that never saw them;
-    the pooled predictions give one confusion matrix, the folds give the spread."""
+    """Group (record) folds through ``seqlab cv``'s implementation: each fold's patients are
+    tested by a model that never saw them. The pooled predictions become a run directory of
+    their own (metrics, report), the folds give the spread and the per-record table."""
     out = Path(out)
     folds = folds or getattr(cfg.data, "folds", 5)
-    pooled_y, pooled_p, per_fold, records = [], [], [], {}
-    for fold in range(folds):
-        fold_cfg = _fold_config(cfg, fold, folds)
-        fold_dir = run.train(fold_cfg, out / f"fold{fold}", report=False)
-        with np.load(fold_dir / "predictions_test.npz") as z:
-            pooled_y.append(z["y_true"])
-            pooled_p.append(z["probs"])
-        m = read_json(fold_dir / "metrics.json")
-        summary = read_json(fold_dir / "data_summary.json")
-        records[f"fold{fold}"] = summary.get("records", {}).get("test", [])
-        per_fold.append(m)
-    classes = per_fold[0]["classes"]
-    y, p = np.concatenate(pooled_y), np.concatenate(pooled_p)
+    summary = run_cv(cfg, out, folds=folds, grouped=True, data=pooled_records(cfg), report=False)
+    classes = summary["classes"]
+    with np.load(out / "cv_predictions.npz") as z:
+        y, p, groups = z["y_true"], z["probs"], z["groups"]
     metrics = compute(y, p, classes)
     metrics["split"] = "test"
-    metrics["cv"] = cv_spread(per_fold, folds)
-    # a run directory of its own, so `seqlab report` and the HTML report work on it
+    metrics["cv"] = {"folds": folds, **summary["headline"]}
+    metrics["per_record"] = per_record(y, p, groups, classes)
     raw = cfg.to_dict()
     raw["data"].update({"split": "patient_kfold", "folds": folds})
     configlib.save(configlib.from_dict(raw), out / "config.yaml")
-    first = read_json(out / "fold0" / "data_summary.json")
-    counts = {"pooled test": {c: int((y == i).sum()) for i, c in enumerate(classes)}}
+    tested = [r["held_out_groups"] for r in summary["per_fold"]]
     atomic.write_json(out / "data_summary.json", {
-        "classes": classes, "counts": counts, "records": records,
-        "protocol": f"patient-wise {folds}-fold cross-validation over records "
-                    f"({sum(len(r) for r in records.values())} patients; each tested by a model that never saw them)",
+        "classes": classes, "counts": {"pooled test": {c: int((y == i).sum()) for i, c in enumerate(classes)}},
+        "records": {f"fold{i}": r for i, r in enumerate(tested)},
+        "protocol": f"patient-wise {folds}-fold cross-validation over records ({len(np.unique(groups))} "
+                    "patients; each tested by a model that never saw them). Cross-validation on the "
+                    "training patients: it overestimates performance on unseen patients.",
         "intra_patient": False,
-        "notes": [f"fold {i}: test records {' '.join(map(str, r))}" for i, r in enumerate(records.values())]
-        + first.get("notes", []),
+        "notes": [f"fold {i}: test records {' '.join(r)}" for i, r in enumerate(tested)],
     })
     atomic.save_npz(out / "predictions_test.npz", y_true=y, probs=p)
     atomic.write_json(out / "metrics.json", metrics)
-    from seqlab.report.html import write_report
-
-    write_report(out)
-    return out
-
-
-def cv_spread(per_fold: list[dict[str, Any]], folds: int) -> dict[str, Any]:
-    """Mean and standard deviation over folds of headline and per-class figures
-    (a class absent from a fold's test patients is left out of that class's mean)."""
-    out: dict[str, Any] = {"folds": folds}
-    for key in ("accuracy", "macro_f1", "macro_sensitivity", "macro_ppv"):
-        vals = [m[key] for m in per_fold if m[key] is not None]
-        out[key] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "per_fold": vals}
-    for c in per_fold[0]["classes"]:
-        for key in ("sensitivity", "ppv", "f1"):
-            vals = [m["per_class"][c][key] for m in per_fold if m["per_class"][c][key] is not None]
-            if vals:
-                out[f"{c}_{key}"] = {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n_folds": len(vals)}
     return out

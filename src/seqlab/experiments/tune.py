@@ -203,7 +203,8 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
 
 
 def write_outputs(cfg: RunConfig, study: optuna.Study, tune_dir: Path) -> dict[str, Any]:
-    """best_config.yaml (ready to train), trials.json, tune_summary.json, tune_report.html."""
+    """best_config.yaml (ready to train), trials.json, tune_summary.json (the CLI then writes
+    tune_report.html with ``seqlab.report.tune``)."""
     rows = trial_rows(study)
     done = [r for r in rows if r["state"] == "COMPLETE"]
     summary: dict[str, Any] = {"study": study.study_name, "direction": study.direction.name.lower(),
@@ -221,44 +222,4 @@ def write_outputs(cfg: RunConfig, study: optuna.Study, tune_dir: Path) -> dict[s
         summary["best_config"] = str(tune_dir / "best_config.yaml")
     atomic.write_json(tune_dir / "trials.json", rows)
     atomic.write_json(tune_dir / "tune_summary.json", summary)
-    write_report(tune_dir, summary, rows)
     return summary
-
-
-def write_report(tune_dir: Path, summary: dict[str, Any], rows: list[dict[str, Any]]) -> Path:
-    import base64
-
-    from seqlab.report.html import _env
-
-    png = base64.b64encode(history_plot(rows, summary)).decode("ascii") if rows else ""
-    keys = list(summary["space"] or {})
-    html = _env.get_template("tune.html.j2").render(s=summary, rows=rows, keys=keys, plot_png=png)
-    path = tune_dir / "tune_report.html"
-    atomic.write_text(path, html)
-    return path
-
-
-def history_plot(rows: list[dict[str, Any]], summary: dict[str, Any]) -> bytes:
-    """Objective per trial and the best-so-far line; pruned trials have no final value, so
-    they are marked as crosses along the bottom."""
-    from seqlab.report import plots
-
-    plt = plots.plt
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    done = [r for r in rows if r["state"] == "COMPLETE"]
-    ax.plot([r["number"] for r in done], [r["value"] for r in done], "o", label="complete")
-    pruned = [r["number"] for r in rows if r["state"] == "PRUNED"]
-    if done and pruned:
-        low = min(r["value"] for r in done)
-        ax.plot(pruned, [low] * len(pruned), "x", color="grey", label="pruned")
-    best, line = None, []
-    sign = 1 if summary["direction"] == "maximize" else -1
-    for r in sorted(done, key=lambda r: r["number"]):
-        best = r["value"] if best is None or sign * r["value"] > sign * best else best
-        line.append((r["number"], best))
-    if line:
-        ax.step(*zip(*line), where="post", label="best so far")
-    ax.set_xlabel("trial")
-    ax.set_ylabel(summary["metric"])
-    ax.legend(frameon=False, fontsize=8)
-    return plots._png(fig)

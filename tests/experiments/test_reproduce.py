@@ -65,3 +65,15 @@ def test_cv_only_holds_out_every_record_once_with_seqlab_cv_folds(tmp_path, data
         assert len(z["y_true"]) == sum(r["n"] for r in metrics["per_record"])  # no oversampled copies tested
     assert "Per record" in (out / "cv_report.html").read_text()
     assert "Paper" in capsys.readouterr().out
+
+
+def test_protocols_are_found_from_any_directory_and_through_seqlab_configs(tmp_path, monkeypatch):
+    from seqlab.experiments.reproduce import find_protocol
+
+    monkeypatch.chdir(tmp_path)  # no configs/ here: the copy shipped inside the package answers
+    assert find_protocol("kachuee-intra").read_text().startswith("#")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "my-protocol.yaml").write_text("reference: {}\n")
+    monkeypatch.setenv("SEQLAB_CONFIGS", str(mine))
+    assert find_protocol("my-protocol") == mine / "my-protocol.yaml"

@@ -15,6 +15,8 @@ patients — and still an overestimate of what unseen patients will see.
 from __future__ import annotations
 
 import copy
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +30,28 @@ from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError, DataError
 from seqlab.evaluation.metrics import compute
 from seqlab.evaluation.per_record import per_record
+from seqlab.registry import suggest
 from seqlab.experiments.cv import concat, run_cv, unbalanced
 from seqlab.training import run
 
-# the working directory's configs/, then the checkout seqlab was installed from (editable install)
-CONFIG_ROOTS = (Path("configs"), Path(__file__).resolve().parents[3] / "configs")
+def config_roots() -> list[Path]:
+    """Where protocols are looked up: ``$SEQLAB_CONFIGS`` (``os.pathsep``-separated), the working
+    directory's ``configs/``, then the configs shipped inside the package (a wheel has them too)."""
+    extra = [Path(p) for p in os.environ.get("SEQLAB_CONFIGS", "").split(os.pathsep) if p]
+    shipped = Path(str(resources.files("seqlab") / "configs"))
+    return [r for r in (*extra, Path("configs"), shipped) if r.is_dir()]
 
 
 def find_protocol(name: str) -> Path:
-    """A YAML path, or a protocol name looked up under ``configs/``."""
+    """A YAML path, or a protocol name looked up under ``config_roots()``."""
     if Path(name).is_file():
         return Path(name)
-    roots = [r for r in CONFIG_ROOTS if r.is_dir()]
+    roots = config_roots()
     hits = [p for r in roots for p in sorted(r.rglob(f"{name}.yaml"))]
     if not hits:
         known = sorted({p.stem for r in roots for p in r.rglob("*.yaml") if "reference:" in p.read_text()})
-        from seqlab.registry import suggest
-
         raise ConfigError(f"unknown protocol {name!r}{suggest(name, known)}; valid: {', '.join(known)}"
-                          f" (run from the repository root, or give a YAML path)")
+                          f" (or give a YAML path; $SEQLAB_CONFIGS adds folders to search)")
     return hits[0]
 
 

@@ -16,3 +16,9 @@ def data_root() -> Path:
 
 def cache_dir() -> Path:
     return data_root() / "cache"
+
+
+def shared_data_dir() -> Path:
+    """The read-only shared corpus copy beside the checkout: ``$SEQLAB_SHARED_DATA`` or
+    ``../shared/data`` (relative to the working directory). The only place that names it."""
+    return Path(os.environ.get("SEQLAB_SHARED_DATA", "../shared/data")).expanduser()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -98,3 +99,23 @@ def test_resume_with_another_config_is_refused(make_site, review_config, tmp_pat
     changed = run_cli(config_path, "--resume")
     assert changed.returncode == 1 and "different crawl config" in changed.stderr
     assert run_cli(config_path, "--overwrite").returncode == 0
+
+
+def test_state_written_before_redirect_hops_still_resumes(tmp_path):
+    """A state file from before the hops and bad_links columns opens, its pending URLs at 0 hops."""
+    path = tmp_path / "old.crawl.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE pages (seq INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, depth INTEGER NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'pending', reason TEXT NOT NULL DEFAULT '', items INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('config', '{}'), ('output_offset', '0');"
+        "INSERT INTO pages (url, depth, status) VALUES ('http://h/a', 0, 'done'), ('http://h/b', 1, 'pending');"
+    )
+    old.commit()
+    old.close()
+    state = CrawlState(path, "{}")
+    assert state.pending() == [("http://h/b", 1, 0)]
+    state.finish_pages([("http://h/b", "redirected", "", [("http://h/c", 1, 1)], [], 2)], 0)
+    assert state.pending() == [("http://h/c", 1, 1)] and state.counts()["bad_links"] == 2
+    state.close()

@@ -125,3 +125,22 @@ def test_docstring_examples(module):
 
     result = doctest.testmod(importlib.import_module(f"seqlab.crawl.{module}"))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_hardening_defaults_and_the_old_body_cap_name():
+    config = validate(MINIMAL)
+    assert (config.timeouts.page_s, config.max_page_bytes, config.max_redirects) == (30.0, 10_000_000, 10)
+    assert validate({**MINIMAL, "max_body_bytes": 4096}).max_page_bytes == 4096  # first name, still read
+    with pytest.raises(ConfigError, match="did you mean 'max_redirects'"):
+        validate({**MINIMAL, "max_redirect": 3})
+
+
+def test_malformed_hrefs_are_counted_and_skipped_not_fatal():
+    config = validate({**MINIMAL, "start_urls": ["http://h/"], "items": {"selector": "li", "fields": {"t": "b"}}})
+    html = (
+        "<base href='http://[::1'><li><b>kept</b></li>"
+        "<a href='http://[::1'>v6</a><a href='http://h:99999/'>port</a><a href='mailto:x@h'>mail</a><a href='/ok'>ok</a>"
+    ).encode()
+    page = PageParser(config).parse("http://h/list", html, "text/html")
+    assert page.items == [{"t": "kept"}] and page.links == ["http://h/ok"]
+    assert page.bad_links == 3  # the base and two anchors; mailto is no mistake, just not followed

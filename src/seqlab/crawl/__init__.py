@@ -2,7 +2,8 @@
 
 Pipeline: a YAML config (``config.py``) names start URLs, the domain fence, link and item
 rules; ``Crawler`` (``crawler.py``) fetches pages through per-host gates that honour
-robots.txt, Crawl-delay and Retry-After (``fetch.py``, ``politeness.py``), parses them with
+robots.txt, Crawl-delay and Retry-After (``fetch.py``, ``politeness.py``), each within a
+page deadline and size cap whatever the server does (``deadline.py``, ``body.py``), parses them with
 BeautifulSoup/lxml (``parse.py``), appends items to JSONL/CSV (``sink.py``) and commits its
 progress per page to SQLite (``state.py``) so a killed crawl resumes exactly. ``export.py``
 maps crawled reviews to the NSMC gzip TSV the text pipeline builds from (see docs/crawl.md).

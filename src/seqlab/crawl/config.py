@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from seqlab.errors import ConfigError
 from seqlab.registry import suggest
@@ -96,8 +96,13 @@ class Retries(_Strict):
 
 
 class Timeouts(_Strict):
+    """``read_s`` bounds each socket read, so a server that trickles a byte at a time never
+    trips it; ``page_s`` bounds one request from its start to the last body byte, headers
+    included (every socket operation waits at most the time left, see crawl/deadline.py)."""
+
     connect_s: float = Field(5.0, gt=0)
     read_s: float = Field(15.0, gt=0)
+    page_s: float = Field(30.0, gt=0, description="one request, start to last body byte; past it the page fails")
 
 
 class Output(_Strict):
@@ -131,7 +136,12 @@ class CrawlConfig(_Strict):
     retries: Retries = Retries()
     timeouts: Timeouts = Timeouts()
     concurrency: int = Field(8, ge=1, description="pages in flight over all hosts")
-    max_body_bytes: int = Field(5_000_000, ge=1024)
+    # ``max_body_bytes`` was this key's first, undocumented name: still accepted.
+    max_page_bytes: int = Field(
+        10_000_000, ge=1024, validation_alias=AliasChoices("max_page_bytes", "max_body_bytes"),
+        description="decoded body of one page; a larger page fails",
+    )
+    max_redirects: int = Field(10, ge=0, description="redirects followed from one queued URL")
     export: Export = Export()
 
     @model_validator(mode="after")

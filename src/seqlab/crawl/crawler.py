@@ -21,7 +21,7 @@ from seqlab.crawl.fetch import Fetcher, Outcome
 from seqlab.crawl.parse import PageParser, ParsedPage, item_key
 from seqlab.crawl.progress import Progress
 from seqlab.crawl.sink import ItemSink
-from seqlab.crawl.state import CrawlState, state_path
+from seqlab.crawl.state import CrawlState, FinishedPage, state_path
 from seqlab.crawl.urls import host_of
 
 
@@ -35,9 +35,17 @@ def summary_path(output: Path) -> Path:
 
 
 @dataclass
-class _Done:
+class _Task:
+    """A queued URL: ``depth`` clicks and ``hops`` redirects from its start URL."""
+
     url: str
     depth: int
+    hops: int = 0
+
+
+@dataclass
+class _Done:
+    task: _Task
     outcome: Outcome
     parsed: ParsedPage | None
 
@@ -62,10 +70,10 @@ class Crawler:
         self.parser = PageParser(config)
         self.seen = self.state.seen_urls()
         self.item_keys = self.state.item_keys()
-        self.queues: dict[str, deque[tuple[str, int]]] = {}
-        for url, depth in self.state.pending():
-            self.queues.setdefault(host_of(url), deque()).append((url, depth))
-        self.in_flight: dict[Future, tuple[str, int, str]] = {}
+        self.queues: dict[str, deque[_Task]] = {}
+        for url, depth, hops in self.state.pending():
+            self.queues.setdefault(host_of(url), deque()).append(_Task(url, depth, hops))
+        self.in_flight: dict[Future, tuple[_Task, str]] = {}
         self.host_load: dict[str, int] = {}
 
     def run(self) -> dict:
@@ -92,9 +100,9 @@ class Crawler:
             finished, _ = wait(list(self.in_flight), timeout=self.progress.every, return_when=FIRST_COMPLETED)
             batch = []
             for future in finished:
-                url, depth, host = self.in_flight.pop(future)
+                task, host = self.in_flight.pop(future)
                 self.host_load[host] -= 1
-                batch.append(self._result(future, url, depth))
+                batch.append(self._result(future, task))
             if batch:
                 self._record(batch)
             self.progress.tick()
@@ -103,24 +111,24 @@ class Crawler:
         per_host, total = self.config.politeness.concurrency_per_host, self.config.concurrency
         for host, queue in self.queues.items():
             while queue and self.host_load.get(host, 0) < per_host and len(self.in_flight) < total:
-                url, depth = queue.popleft()
-                self.in_flight[pool.submit(self._work, url, depth)] = (url, depth, host)
+                task = queue.popleft()
+                self.in_flight[pool.submit(self._work, task)] = (task, host)
                 self.host_load[host] = self.host_load.get(host, 0) + 1
 
-    def _work(self, url: str, depth: int) -> _Done:
+    def _work(self, task: _Task) -> _Done:
         """Runs in a worker thread: network and parsing only, no shared writes."""
-        outcome = self.fetcher.fetch(url)
+        outcome = self.fetcher.fetch(task.url)
         parsed = None
         if outcome.kind == "html":
-            parsed = self.parser.parse(url, outcome.body, outcome.content_type)
-        return _Done(url, depth, outcome, parsed)
+            parsed = self.parser.parse(task.url, outcome.body, outcome.content_type)
+        return _Done(task, outcome, parsed)
 
     @staticmethod
-    def _result(future: Future, url: str, depth: int) -> _Done:
+    def _result(future: Future, task: _Task) -> _Done:
         try:
             return future.result()
         except Exception as exc:  # a page that breaks the parser must not stop the crawl
-            return _Done(url, depth, Outcome("failed", url, reason=f"error: {type(exc).__name__}: {exc}"), None)
+            return _Done(task, Outcome("failed", task.url, reason=f"error: {type(exc).__name__}: {exc}"), None)
 
     def _record(self, batch: list[_Done]) -> None:
         """Write the pages' new items (one fsync), then commit each page's status, links,
@@ -128,20 +136,32 @@ class Crawler:
         paid once per batch of finished pages rather than once per page."""
         pages = []
         for done in batch:
-            outcome, links = done.outcome, []
-            items, keys, duplicates = self._new_items(done.parsed.items) if done.parsed else ([], [], 0)
-            if done.parsed and done.depth < self.config.links.max_depth:
-                links = self._admit(done.parsed.links, done.depth + 1)
-            status, reason = outcome.kind, outcome.reason
-            if outcome.kind == "html":
-                status = "done"
-            elif outcome.kind == "redirect":
-                status, reason = "redirected", f"redirect to {outcome.location}"
-                links = self._admit([outcome.location], done.depth)
-            pages.append((done.url, status, reason, links, keys, items))
-            self.progress.page(status, len(items), duplicates)
-        offset = self.sink.append([item for *_, items in pages for item in items])
-        self.state.finish_pages([page[:5] for page in pages], offset)
+            task, parsed = done.task, done.parsed
+            items, keys, duplicates = self._new_items(parsed.items) if parsed else ([], [], 0)
+            links = []
+            if parsed and task.depth < self.config.links.max_depth:
+                links = self._admit(parsed.links, task.depth + 1)
+            status, reason, redirect = self._status(done)
+            if redirect is not None:
+                links = self._admit([redirect], task.depth, task.hops + 1)
+            bad = parsed.bad_links if parsed else 0
+            pages.append((FinishedPage(task.url, status, reason, links, keys, bad), items))
+            self.progress.page(status, len(items), duplicates, bad)
+        offset = self.sink.append([item for _, items in pages for item in items])
+        self.state.finish_pages([page for page, _ in pages], offset)
+
+    def _status(self, done: _Done) -> tuple[str, str, str | None]:
+        """(status, reason, redirect target to queue) of a finished page. A redirect is
+        followed only ``max_redirects`` times from the URL first queued: a server that
+        answers every URL with a redirect to a fresh one cannot keep the crawl busy forever."""
+        outcome, cap = done.outcome, self.config.max_redirects
+        if outcome.kind == "html":
+            return "done", outcome.reason, None
+        if outcome.kind != "redirect":
+            return outcome.kind, outcome.reason, None
+        if done.task.hops >= cap:
+            return "failed", f"more than {cap} redirects in a row (max_redirects)", None
+        return "redirected", f"redirect to {outcome.location}", outcome.location
 
     def _new_items(self, found: list[dict]) -> tuple[list[dict], list[str], int]:
         key_field = self.config.items.key if self.config.items else None
@@ -157,14 +177,14 @@ class Crawler:
             keys.append(key)
         return items, keys, len(found) - len(items)
 
-    def _admit(self, urls: list[str], depth: int) -> list[tuple[str, int]]:
+    def _admit(self, urls: list[str], depth: int, hops: int = 0) -> list[tuple[str, int, int]]:
         """Queue unseen URLs while under max_pages; returns them for the commit."""
         admitted = []
         for url in urls:
             if url in self.seen or len(self.seen) >= self.config.links.max_pages:
                 continue
             self.seen.add(url)
-            self.queues.setdefault(host_of(url), deque()).append((url, depth))
-            admitted.append((url, depth))
+            self.queues.setdefault(host_of(url), deque()).append(_Task(url, depth, hops))
+            admitted.append((url, depth, hops))
         self.progress.queued(len(admitted))
         return admitted

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup
 
 from seqlab.crawl.config import CrawlConfig, FieldRule, ItemRule
-from seqlab.crawl.urls import domain_allowed, normalise_url
+from seqlab.crawl.urls import canonical_url, domain_allowed
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 # Labels that mean "Korean, probably EUC-KR": decode all of them with the CP949 superset.
@@ -64,9 +64,13 @@ def _codec(name: str | None) -> str | None:
 
 @dataclass
 class ParsedPage:
+    """``bad_links`` counts hrefs that are no URL at all (``http://[::1``): skipped, so one
+    broken anchor costs that link only, never the page's items and other links."""
+
     items: list[dict[str, str]]
     links: list[str]
     encoding: str
+    bad_links: int = 0
 
 
 class PageParser:
@@ -84,9 +88,13 @@ class PageParser:
     def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedPage:
         text, encoding = decode_html(body, content_type)
         soup = BeautifulSoup(text, "lxml")
-        base = soup.find("base", href=True)
-        base_url = normalise_url(base["href"], url) if base else url
-        return ParsedPage(self._items(url, soup), self._links(base_url or url, soup), encoding)
+        base, bad_base = soup.find("base", href=True), 0
+        try:
+            base_url = canonical_url(base["href"], url) if base else url
+        except ValueError:
+            base_url, bad_base = url, 1
+        links, bad = self._links(base_url or url, soup)
+        return ParsedPage(self._items(url, soup), links, encoding, bad + bad_base)
 
     def _items(self, url: str, soup: BeautifulSoup) -> list[dict[str, str]]:
         if self.rule is None or (self.item_url and not self.item_url.search(url)):
@@ -113,12 +121,18 @@ class PageParser:
             value = (found.group(1) if found.groups() else found.group(0)) if found else None
         return rule.default if value is None else value
 
-    def _links(self, base_url: str, soup: BeautifulSoup) -> list[str]:
+    def _links(self, base_url: str, soup: BeautifulSoup) -> tuple[list[str], int]:
+        """(followable links in page order, number of malformed hrefs skipped)."""
         links: dict[str, None] = {}  # ordered set: keeps page order, drops repeats
+        bad = 0
         for css in self.link_css:
             for anchor in soup.select(css):
                 href = anchor.get("href")
-                url = normalise_url(href, base_url) if isinstance(href, str) else None
+                try:
+                    url = canonical_url(href, base_url) if isinstance(href, str) else None
+                except ValueError:
+                    bad += 1
+                    continue
                 if url is None or not domain_allowed(url, self.domains):
                     continue
                 if self.allow and not any(p.search(url) for p in self.allow):
@@ -126,7 +140,7 @@ class PageParser:
                 if any(p.search(url) for p in self.deny):
                     continue
                 links[url] = None
-        return list(links)
+        return list(links), bad
 
 
 def item_key(item: dict, key_field: str | None) -> str:

@@ -24,10 +24,11 @@ class Progress:
         self.items_this_run = 0
         self.duplicates = 0
 
-    def page(self, status: str, items: int, duplicates: int) -> None:
+    def page(self, status: str, items: int, duplicates: int, bad_links: int = 0) -> None:
         self.totals["pending"] -= 1
         self.totals[status] += 1
         self.totals["items"] += items
+        self.totals["bad_links"] += bad_links
         self.pages_this_run += 1
         self.items_this_run += items
         self.duplicates += duplicates
@@ -58,6 +59,7 @@ class Progress:
 
     def summary(self, failed: list[dict], skipped: list[dict], output: str, state: str) -> dict:
         reasons = Counter(s["reason"].split(" to ")[0] for s in skipped)
+        failures = Counter(f["reason"] for f in failed)
         return {
             "output": output,
             "state": state,
@@ -70,5 +72,7 @@ class Progress:
             "elapsed_s": round(self.elapsed, 3),
             "pages_per_s": round(self.rate, 1),
             "skipped_by_reason": dict(reasons),
+            "failed_by_reason": dict(failures),
+            "bad_links": self.totals["bad_links"],  # malformed hrefs skipped, pages kept
             "failed": failed,
         }

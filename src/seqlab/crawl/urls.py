@@ -14,22 +14,34 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 
 
 def normalise_url(url: str, base: str | None = None) -> str | None:
-    """Absolute, canonical form of ``url`` (resolved against ``base``); None if not http(s).
+    """Absolute, canonical form of ``url`` (resolved against ``base``); None if not http(s)
+    or malformed.
 
     Lower-cases scheme and host, drops the default port and the fragment, resolves ``.``/``..``,
     sorts query parameters, and gives an empty path as ``/``.
 
     >>> normalise_url("../b?y=2&x=1#top", "HTTP://Example.com:80/a/c")
     'http://example.com/b?x=1&y=2'
+    >>> normalise_url("http://[::1", "http://example.com/") is None
+    True
     """
-    url = url.strip()
-    if base is not None:
-        url = urljoin(base, url)
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        return canonical_url(url, base)
     except ValueError:
         return None
+
+
+def canonical_url(url: str, base: str | None = None) -> str | None:
+    """``normalise_url`` that raises ValueError for a malformed URL (``http://[::1``, port
+    99999, a lone surrogate), so a page's parser can count its bad links; None still means
+    "not http(s)" (``mailto:``, ``javascript:``), which is no mistake of the page.
+    """
+    url = url.strip()
+    url.encode("utf-8")  # a lone surrogate (from a broken &#xD800;) is no URL
+    if base is not None:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    port = parts.port
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None

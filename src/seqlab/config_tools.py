@@ -72,7 +72,8 @@ def first_error(exc: ValidationError, model: type[BaseModel], prefix: str = "",
         return f"unknown key '{key}'{suggest(loc[-1], valid)}; valid: {', '.join(valid)}"
     if err["type"] == "missing":
         return f"missing required key '{key}'"
-    return f"'{key}': {err['msg'].lower()}, got {err.get('input')!r}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"'{key}': {msg[:1].lower()}{msg[1:]}, got {err.get('input')!r}"
 
 
 def _model_at(model: type[BaseModel] | None, loc) -> type[BaseModel] | None:

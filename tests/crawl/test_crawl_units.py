@@ -26,7 +26,7 @@ def test_minimal_config_fences_to_start_hosts():
         ({"start_url": ["x"]}, "unknown key 'start_url' (did you mean 'start_urls'?)"),
         ({"politeness": {"delay": 1}}, "unknown key 'politeness.delay' (did you mean 'delay_s'?)"),
         ({"items": {"selector": "li", "fields": {"t": {"csss": "p"}}}}, "unknown key 'items.fields.t.csss' (did you mean 'css'?)"),
-        ({"politeness": {"delay_s": -1}}, "politeness.delay_s: Input should be greater than or equal to 0"),
+        ({"politeness": {"delay_s": -1}}, "'politeness.delay_s': input should be greater than or equal to 0, got -1"),
         ({"start_urls": ["ftp://x/"]}, "is not an absolute http(s) URL"),
         ({"items": {"selector": "li", "fields": {"a": "p"}, "key": "id"}}, "items.key 'id' is not one of the fields"),
         ({"links": {"allow": ["("]}}, "missing ), unterminated subpattern"),

@@ -15,8 +15,8 @@ from typing import Literal, Optional
 import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from seqlab.config_tools import first_error
 from seqlab.errors import ConfigError
-from seqlab.registry import suggest
 
 
 def _regex(pattern: str, where: str) -> str:
@@ -191,39 +191,4 @@ def validate(raw: dict, source: str = "crawl config") -> CrawlConfig:
     try:
         return CrawlConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_first_error(exc)}") from None
-
-
-def _first_error(exc: ValidationError) -> str:
-    # A misspelt key shows up as both "missing X" and "unknown Y": the unknown key is the
-    # one that tells the user what to fix.
-    err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-    loc = [str(p) for p in err["loc"]]
-    where = ".".join(loc) or "<top>"
-    if err["type"] == "extra_forbidden":
-        model = _model_at(CrawlConfig, err["loc"][:-1])
-        valid = sorted(model.model_fields) if model else []
-        return f"unknown key {where!r}{suggest(loc[-1], valid)}; valid here: {', '.join(valid)}"
-    return f"{where}: {err['msg']}"
-
-
-def _model_at(model, loc) -> type[BaseModel] | None:
-    """Walk the schema along an error location to the model that rejected the key."""
-    for part in loc:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        if field is None:  # a dict key such as a field name: stay on the value's model
-            continue
-        model = _inner_model(field.annotation)
-    return model
-
-
-def _inner_model(annotation) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+        raise ConfigError(f"{source}: {first_error(exc, CrawlConfig)}") from None

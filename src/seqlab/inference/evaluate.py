@@ -13,9 +13,11 @@ from seqlab import config as configlib
 from seqlab.config import RunConfig
 from seqlab.data.base import PreparedData
 from seqlab.data.catalog import prepare_data
+from seqlab.data.ecg.config import BeatOptions
 from seqlab.errors import ConfigError
 from seqlab.evaluation import metrics as metricslib
 from seqlab.inference import sklearn_model
+from seqlab.inference.inside import write_inside_figures
 from seqlab.inference.loading import load_model
 from seqlab.inference.postprocess import postprocess
 from seqlab.inference.proba import predict_proba
@@ -46,6 +48,9 @@ def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None
     atomic.write_json(run_dir / "metrics.json" if split == cfg.eval.split else run_dir / f"metrics_{split}.json",
                       result)
     atomic.save_npz(run_dir / f"predictions_{split}.npz", y_true=part.y, probs=probs)
+    if split == cfg.eval.split and isinstance(cfg.data, BeatOptions):  # ECG beats: open the model
+        write_inside_figures(run_dir, model, part, probs, data.classes, rr_names=data.model_kwargs.get("rr_names"),
+                             seed=cfg.seed)
     timing = read_json(run_dir / "timing.json")
     timing.update({"inference_s": round(infer_s, 4), "inference_samples": len(part),
                    "inference_samples_per_s": round(len(part) / max(infer_s, 1e-9), 1)})

@@ -7,6 +7,7 @@ scripts or external styles, so the file reads offline and can be mailed as is.
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,19 @@ def _figures(run: dict[str, Any]) -> dict[str, bytes]:
     return figs
 
 
+def _inside(run_dir: Path) -> list[dict[str, str]]:
+    """The "looking inside" figures that evaluation drew (``plots/inside.json``), embedded."""
+    index = run_dir / "plots" / "inside.json"
+    if not index.exists():
+        return []
+    out = []
+    for entry in json.loads(index.read_text(encoding="utf-8")):
+        png = run_dir / "plots" / f"{entry['name']}.png"
+        if png.exists():
+            out.append({**entry, "png": base64.b64encode(png.read_bytes()).decode("ascii")})
+    return out
+
+
 def write_report(run_dir: str | Path) -> Path:
     """Write ``RUN_DIR/report.html`` and ``RUN_DIR/plots/*.png``; returns the HTML path."""
     run = read_run(Path(run_dir))
@@ -70,6 +84,7 @@ def write_report(run_dir: str | Path) -> Path:
         config_yaml=(run["dir"] / "config.yaml").read_text(encoding="utf-8")
         if (run["dir"] / "config.yaml").exists() else "",
         images={k: base64.b64encode(v).decode("ascii") for k, v in figs.items()},
+        inside=_inside(run["dir"]),
     )
     out = run["dir"] / "report.html"
     atomic.write_text(out, html)

@@ -92,3 +92,29 @@ def projection(points: np.ndarray, labels: np.ndarray, groups: np.ndarray | None
             ax.legend(fontsize=6, markerscale=2, frameon=False, loc="best")
     fig.tight_layout()
     return _png(fig)
+
+
+def record_strip(t: np.ndarray, signal: np.ndarray, peaks_t: np.ndarray, reference: list[str],
+                 predicted: list[str] | None, title: str) -> bytes:
+    """A stretch of a record as PhysioNet's viewers show it: the filtered signal, R peaks,
+    reference labels above and predicted labels below (a mismatch in red)."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * (t[-1] - t[0]) if len(t) else 6.0), 2.8))
+    ax.plot(t, signal, lw=0.8, color="black")
+    top, bottom = (float(signal.max()), float(signal.min())) if len(signal) else (1.0, 0.0)
+    pad = 0.15 * (top - bottom or 1.0)
+    peak_y = np.interp(peaks_t, t, signal) if len(t) else peaks_t
+    ax.plot(peaks_t, peak_y, "v", ms=4, color="tab:blue")
+    for i, pt in enumerate(peaks_t):
+        if reference[i]:
+            ax.text(pt, top + pad, reference[i], ha="center", fontsize=8, color="tab:blue")
+        if predicted is not None:
+            wrong = bool(reference[i]) and reference[i] != predicted[i]
+            ax.text(pt, bottom - 2 * pad, predicted[i], ha="center", fontsize=8,
+                    color="tab:red" if wrong else "tab:green", fontweight="bold" if wrong else "normal")
+    ax.set_ylim(bottom - 3 * pad, top + 3 * pad)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("mV")
+    ax.set_title(title + ("   (above: reference; below: predicted, mismatches in red)" if predicted else ""),
+                 fontsize=9)
+    fig.tight_layout()
+    return _png(fig)

@@ -20,8 +20,8 @@ same size; ``layer_measures`` returns both raw and adjusted values.
 
 >>> rng = np.random.default_rng(0)
 >>> iso = rng.normal(size=(400, 16))
->>> round(anisotropy(iso, np.arange(400), rng), 1)
-0.0
+>>> abs(anisotropy(iso, np.arange(400), rng)) < 0.05
+True
 """
 
 from __future__ import annotations

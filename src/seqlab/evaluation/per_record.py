@@ -27,7 +27,7 @@ def per_record(y_true: np.ndarray, probs: np.ndarray, groups: np.ndarray, classe
         for i, c in enumerate(classes):
             true, called = (y_true[m] == i), (pred[m] == i)
             hit = int((true & called).sum())
-            row[c] = {"n": int(true.sum()), "sensitivity": hit / true.sum() if true.any() else None,
-                      "ppv": hit / called.sum() if called.any() else None}
+            row[c] = {"n": int(true.sum()), "sensitivity": hit / int(true.sum()) if true.any() else None,
+                      "ppv": hit / int(called.sum()) if called.any() else None}
         rows.append(row)
     return rows

@@ -29,7 +29,7 @@ from seqlab.inference.morphology_vote import vote_from_config
 def rhythm_gate(probs: np.ndarray, irregularity: np.ndarray, tau: float, classes: Sequence[str]) -> np.ndarray:
     """Move the S probability of beats with ``irregularity > tau`` to N (other classes untouched).
 
-    >>> p = np.array([[0.2, 0.7, 0.1], [0.2, 0.7, 0.1]], dtype=np.float32)
+    >>> p = np.array([[0.2, 0.7, 0.1], [0.2, 0.7, 0.1]])
     >>> rhythm_gate(p, np.array([0.01, 0.3]), 0.15, ["N", "S", "V"]).round(2).tolist()
     [[0.2, 0.7, 0.1], [0.9, 0.0, 0.1]]
     """

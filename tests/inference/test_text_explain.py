@@ -1,0 +1,43 @@
+"""`seqlab explain RUN --text`: token attributions of a neural run, terms of a linear run."""
+
+from pathlib import Path
+
+import pytest
+
+from seqlab import config
+from seqlab.cli.main import main
+from seqlab.inference.text_explain import explain_text
+from seqlab.training import run
+
+REPO = Path(__file__).resolve().parents[2]
+NSMC = REPO / "tests" / "fixtures" / "text" / "nsmc"
+
+
+@pytest.fixture(scope="module")
+def text_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text-explain")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SEQLAB_DATA", str(root / "data"))
+    tokens = [f"data.root={NSMC}", "data.val_fraction=0.25", "data.vocab_size=200", "data.min_frequency=1",
+              "data.max_length=16", "data.batch_size=4", "trainer.max_epochs=1", "trainer.threads=1"]
+    neural = run.train(config.load(REPO / "configs" / "text" / "nsmc_textcnn.yaml", tokens), root / "cnn", report=False)
+    linear = run.train(config.load(REPO / "configs" / "text" / "nsmc_tfidf_nb.yaml",
+                                   [f"data.root={NSMC}", "data.val_fraction=0.25"]), root / "nb", report=False)
+    yield neural, linear
+    mp.undo()
+
+
+def test_neural_run_gives_one_score_per_token(text_runs):
+    neural, _ = text_runs
+    r = explain_text(neural, "정말 재미있는 영화 최고")
+    assert r["kind"] == "tokens" and r["tokens"] and abs(sum(r["probs"].values()) - 1) < 1e-5
+    assert r["tokens"][0][0] == "[CLS]" and r["tokens"][-1][0] == "[SEP]"
+
+
+def test_linear_run_names_its_terms_and_the_cli_writes_html(text_runs, tmp_path, capsys):
+    _, linear = text_runs
+    out = tmp_path / "why.html"
+    assert main(["explain", str(linear), "--text", "정말 재미있는 영화 최고", "--out", str(out)]) == 0
+    assert "value x weight" in out.read_text()
+    assert main(["explain", str(linear), "--text", "   "]) == 2
+    assert "empty after the run's cleaning" in capsys.readouterr().err

@@ -41,3 +41,21 @@ def test_linear_run_names_its_terms_and_the_cli_writes_html(text_runs, tmp_path,
     assert "value x weight" in out.read_text()
     assert main(["explain", str(linear), "--text", "   "]) == 2
     assert "empty after the run's cleaning" in capsys.readouterr().err
+
+
+def test_text_geometry_gives_one_row_per_layer(tmp_path, capsys, monkeypatch):
+    import json
+
+    monkeypatch.setenv("SEQLAB_DATA", str(tmp_path / "data"))
+    tokens = [f"data.root={NSMC}", "data.val_fraction=0.25", "data.vocab_size=200", "data.min_frequency=1",
+              "data.max_length=16", "data.batch_size=4", "trainer.max_epochs=1", "trainer.threads=1",
+              "model.num_layers=2", "model.hidden_size=32", "model.num_heads=2"]
+    run_dir = run.train(config.load(REPO / "configs" / "text" / "nsmc_transformer.yaml", tokens), tmp_path / "tf",
+                        report=False)
+    out = tmp_path / "geometry"
+    assert main(["text", "geometry", str(run_dir), "--data", str(NSMC / "ratings_train.txt"), "--n", "40",
+                 "--max-length", "16", "--out", str(out)]) == 0
+    rows = json.loads((out / "geometry.json").read_text())
+    assert [r["layer"] for r in rows] == [0, 1, 2] and all(r["words"] > 0 for r in rows)
+    assert rows[0]["self_similarity"] > rows[-1]["self_similarity"]  # context mixes the static embedding
+    assert (out / "geometry.png").stat().st_size > 5000 and "anisotropy" in capsys.readouterr().out

@@ -118,3 +118,21 @@ def record_strip(t: np.ndarray, signal: np.ndarray, peaks_t: np.ndarray, referen
                  fontsize=9)
     fig.tight_layout()
     return _png(fig)
+
+
+def geometry_lines(rows: list[dict]) -> bytes:
+    """Ethayarajh (2019)'s figure shapes: one line per measure over layers (adjusted for
+    anisotropy where the paper does), plus the anisotropy itself."""
+    layers = [r["layer"] for r in rows]
+    panels = [("anisotropy", "anisotropy (random pairs)"),
+              ("self_similarity_adjusted", "self-similarity (adjusted)"),
+              ("intra_sentence_similarity_adjusted", "intra-sentence similarity (adjusted)"),
+              ("mev_adjusted", "max. explainable variance (adjusted)")]
+    fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    for ax, (key, title) in zip(axes, panels):
+        ax.plot(layers, [r[key] for r in rows], "o-")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("layer (0 = embeddings)")
+        ax.set_xticks(layers)
+    fig.tight_layout()
+    return _png(fig)

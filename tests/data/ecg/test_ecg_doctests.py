@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["seqlab.data.balance", "seqlab.data.ecg.labels", "seqlab.data.ecg.filters",
-           "seqlab.data.ecg.segment", "seqlab.data.ecg.ptbdb"]
+           "seqlab.data.ecg.segment", "seqlab.data.ecg.ptbdb", "seqlab.data.ecg.quality"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -33,7 +33,7 @@ import numpy as np
 
 from seqlab.atomic import atomic_open
 from seqlab.data.registry import register_dataset
-from seqlab.data.text.nsmc import shared_data_dir
+from seqlab.data.text.nsmc import gzip_errors, shared_data_dir
 from seqlab.data.text.prepare import TextDataConfig, prepare_text
 from seqlab.data.text.preprocess import text_decode
 from seqlab.errors import DataError
@@ -74,7 +74,7 @@ def read_imdb_jsonl(path: str | Path) -> ImdbCorpus:
     """The shared JSON Lines copy (``unsup`` rows skipped)."""
     corpus = ImdbCorpus()
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as fh:
+    with gzip_errors(path), opener(path, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -83,9 +83,14 @@ def read_imdb_jsonl(path: str | Path) -> ImdbCorpus:
                 row = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
-            if row.get("label") == "unsup":
+            missing = [k for k in ("split", "label", "review") if k not in row] \
+                if isinstance(row, dict) else ["split", "label", "review"]
+            if missing:
+                raise DataError(f"{path}:{lineno}: a row needs an object with 'split', 'label' "
+                                f"and 'review' (missing {', '.join(missing)})")
+            if row["label"] == "unsup":
                 continue
-            corpus.add(row["split"], _label(row["label"], f"{path}:{lineno}"), row["review"])
+            corpus.add(str(row["split"]), _label(row["label"], f"{path}:{lineno}"), str(row["review"]))
     return corpus
 
 
@@ -115,15 +120,18 @@ def read_imdb_csv(path: str | Path, *, seed: int = 0) -> ImdbCorpus:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     corpus = ImdbCorpus()
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
+    with gzip_errors(path), opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
-        cols = {c.strip().lower(): c for c in reader.fieldnames or []}
-        label_col = cols.get("sentiment") or cols.get("label")
-        if "review" not in cols or label_col is None:
-            raise DataError(f"{path}: needs columns 'review' and 'sentiment' (or 'label'); "
-                            f"found {reader.fieldnames}")
-        rows = [(r.get(cols["split"], "") if "split" in cols else "", r[label_col], r[cols["review"]])
-                for r in reader]
+        try:
+            cols = {c.strip().lower(): c for c in reader.fieldnames or []}
+            label_col = cols.get("sentiment") or cols.get("label")
+            if "review" not in cols or label_col is None:
+                raise DataError(f"{path}: needs columns 'review' and 'sentiment' (or 'label'); "
+                                f"found {reader.fieldnames}")
+            rows = [(r.get(cols["split"]) or "" if "split" in cols else "", r[label_col] or "",
+                     r[cols["review"]] or "") for r in reader]
+        except csv.Error as exc:
+            raise DataError(f"{path}:{reader.line_num}: not a CSV file ({exc})") from None
     labels = [_label(lab, str(path)) for _, lab, _ in rows]
     if "split" in cols:
         for (split, _, text), y in zip(rows, labels):

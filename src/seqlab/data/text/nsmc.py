@@ -21,9 +21,11 @@ to ``data_root()/nsmc/``: ``ratings_train.txt``, ``ratings_test.txt``, ``unlabel
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import os
+import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -50,6 +52,23 @@ def _open_text(path: Path):
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
+@contextlib.contextmanager
+def gzip_errors(path: str | Path):
+    """Turn a broken ``.gz`` (not gzip, truncated, corrupt) into a one-line DataError.
+
+    gzip only notices while reading, deep inside a loop, so the whole read goes in here."""
+    try:
+        yield
+    except EOFError:
+        raise DataError(f"{path}: the gzip file is truncated (ends before its end-of-stream "
+                        "marker); re-download it") from None
+    except gzip.BadGzipFile as exc:
+        what = "not a gzip file" if "Not a gzipped" in str(exc) else f"corrupt gzip data ({exc})"
+        raise DataError(f"{path}: {what}; re-download it or give the uncompressed file") from None
+    except zlib.error as exc:
+        raise DataError(f"{path}: corrupt gzip data ({exc}); re-download it") from None
+
+
 def read_raw_reviews(path: str | Path) -> tuple[list[tuple[str, int, str]], dict]:
     """The raw crawl TSV (``review_id movie_id rating date review``) → [(id, rating, text)]."""
     path = Path(path)
@@ -57,7 +76,7 @@ def read_raw_reviews(path: str | Path) -> tuple[list[tuple[str, int, str]], dict
         raise DataError(f"NSMC raw reviews {path} not found; pass --source FILE "
                         "(reviews.tsv.gz from the shared data)")
     rows, stats = [], {"lines": 0, "malformed": 0, "replaced_bytes": 0}
-    with _open_text(path) as fh:
+    with gzip_errors(path), _open_text(path) as fh:
         header = fh.readline()
         if not header.startswith(b"review_id"):
             raise DataError(f"{path}: expected a 'review_id<TAB>movie_id<TAB>rating…' header")
@@ -167,7 +186,7 @@ def read_ratings(path: str | Path) -> tuple[list[str], np.ndarray, dict]:
                         "(or put the original ratings_train.txt / ratings_test.txt there)")
     texts, labels = [], []
     stats = {"replaced_bytes": 0, "malformed": 0}
-    with _open_text(path) as fh:
+    with gzip_errors(path), _open_text(path) as fh:
         header = fh.readline().decode("utf-8", "replace").rstrip("\r\n").split("\t")
         if header[:3] != ["id", "document", "label"]:
             raise DataError(f"{path}: expected header 'id<TAB>document<TAB>label', got {header}")

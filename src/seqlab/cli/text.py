@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_build_nsmc(args) -> int:
-    from seqlab.data.text.nsmc import nsmc_build, shared_data_dir
+    from seqlab.data.text.nsmc import nsmc_build
+    from seqlab.paths import shared_data_dir
 
     source = args.source or shared_data_dir() / "nsmc" / "reviews.tsv.gz"
     summary = nsmc_build(source, args.dest, seed=args.seed)
@@ -70,7 +71,7 @@ def cmd_build_nsmc(args) -> int:
 
 def cmd_build_imdb(args) -> int:
     from seqlab.data.text.imdb import imdb_build
-    from seqlab.data.text.nsmc import shared_data_dir
+    from seqlab.paths import shared_data_dir
 
     source = args.source or shared_data_dir() / "imdb" / "imdb_labelled.jsonl.gz"
     print(json.dumps(imdb_build(source, args.dest), indent=2, ensure_ascii=False))

@@ -33,11 +33,11 @@ import numpy as np
 
 from seqlab.atomic import atomic_open
 from seqlab.data.registry import register_dataset
-from seqlab.data.text.nsmc import gzip_errors, shared_data_dir
+from seqlab.data.text.sources import gzip_errors
 from seqlab.data.text.prepare import TextDataConfig, prepare_text
 from seqlab.data.text.preprocess import text_decode
 from seqlab.errors import DataError
-from seqlab.paths import data_root
+from seqlab.paths import data_root, shared_data_dir
 
 CLASSES = ["neg", "pos"]
 _LABELS = {"neg": 0, "negative": 0, "0": 0, "pos": 1, "positive": 1, "1": 1}

@@ -21,11 +21,9 @@ to ``data_root()/nsmc/``: ``ratings_train.txt``, ``ratings_test.txt``, ``unlabel
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import os
-import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -36,37 +34,16 @@ from seqlab.data.registry import register_dataset
 from seqlab.data.text.prepare import TextDataConfig, prepare_text
 from seqlab.data.text.preprocess import text_decode, text_is_empty, text_squeeze
 from seqlab.errors import DataError
-from seqlab.paths import data_root
+from seqlab.data.text.sources import gzip_errors
+from seqlab.paths import data_root, shared_data_dir
 
 CLASSES = ["negative", "positive"]
 PER_CLASS, N_TRAIN = 100_000, 150_000
 
 
-def shared_data_dir() -> Path:
-    """The read-only shared corpus copy: ``$SEQLAB_SHARED_DATA`` or ``../shared/data``."""
-    return Path(os.environ.get("SEQLAB_SHARED_DATA", "../shared/data")).expanduser()
-
-
 def _open_text(path: Path):
     """Binary handle (gzip or plain): lines are decoded one by one so bad bytes stay local."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
-
-
-@contextlib.contextmanager
-def gzip_errors(path: str | Path):
-    """Turn a broken ``.gz`` (not gzip, truncated, corrupt) into a one-line DataError.
-
-    gzip only notices while reading, deep inside a loop, so the whole read goes in here."""
-    try:
-        yield
-    except EOFError:
-        raise DataError(f"{path}: the gzip file is truncated (ends before its end-of-stream "
-                        "marker); re-download it") from None
-    except gzip.BadGzipFile as exc:
-        what = "not a gzip file" if "Not a gzipped" in str(exc) else f"corrupt gzip data ({exc})"
-        raise DataError(f"{path}: {what}; re-download it or give the uncompressed file") from None
-    except zlib.error as exc:
-        raise DataError(f"{path}: corrupt gzip data ({exc}); re-download it") from None
 
 
 def read_raw_reviews(path: str | Path) -> tuple[list[tuple[str, int, str]], dict]:
@@ -124,23 +101,7 @@ def nsmc_build(source: str | Path, dest: str | Path | None = None, *, seed: int 
         if len(pool) < per_class:
             raise DataError(f"only {len(pool)} unique {CLASSES[label]} reviews in {source}; "
                             f"the method needs {per_class}")
-    rng = np.random.default_rng(seed)
-    chosen, rest = [], []
-    for label, pool in enumerate(pools):
-        pick = np.zeros(len(pool), dtype=bool)
-        pick[rng.choice(len(pool), size=per_class, replace=False)] = True
-        chosen += [(rid, text, label) for (rid, text), p in zip(pool, pick) if p]
-        rest += [text for (_, text), p in zip(pool, pick) if not p]
-    order = rng.permutation(len(chosen))
-    sample = [chosen[i] for i in order]
-    train, test = sample[:n_train], sample[n_train:]
-    test_texts = {t for _, t, _ in test}
-    seen: set[str] = set()
-    remainder = []
-    for text in unlabelled + rest:
-        if text not in test_texts and text not in seen:
-            seen.add(text)
-            remainder.append(text)
+    train, test, remainder = _sample(pools, unlabelled, per_class, n_train, seed)
 
     _write_ratings(dest / "ratings_train.txt", train)
     _write_ratings(dest / "ratings_test.txt", test)
@@ -163,6 +124,31 @@ def nsmc_build(source: str | Path, dest: str | Path | None = None, *, seed: int 
     }
     write_json(dest / "build.json", summary)
     return summary
+
+
+def _sample(pools: list[list[tuple[str, str]]], unlabelled: list[str], per_class: int, n_train: int,
+            seed: int) -> tuple[list, list, list[str]]:
+    """The published draw: ``per_class`` reviews of each label, shuffled, the first ``n_train``
+    for training; what was not drawn (and the 5-8 ratings) is the unlabelled remainder, minus
+    any text that is in the test split."""
+    rng = np.random.default_rng(seed)
+    chosen, rest = [], []
+    for label, pool in enumerate(pools):
+        pick = np.zeros(len(pool), dtype=bool)
+        pick[rng.choice(len(pool), size=per_class, replace=False)] = True
+        chosen += [(rid, text, label) for (rid, text), p in zip(pool, pick) if p]
+        rest += [text for (_, text), p in zip(pool, pick) if not p]
+    order = rng.permutation(len(chosen))
+    sample = [chosen[i] for i in order]
+    train, test = sample[:n_train], sample[n_train:]
+    test_texts = {t for _, t, _ in test}
+    seen: set[str] = set()
+    remainder = []
+    for text in unlabelled + rest:
+        if text not in test_texts and text not in seen:
+            seen.add(text)
+            remainder.append(text)
+    return train, test, remainder
 
 
 def _n_empty_labelled(rows, label_of) -> int:

@@ -45,6 +45,12 @@ class BeatOptions(BaseModel):
     # own normal morphology is subtracted, so what differs from it stands out on patients the
     # model never saw (uses the record's unlabelled signal only, like the record-mean RR)
     record_template: bool = False
+    # none: model inputs are beat windows (and RR features); dechazal: a feature matrix per
+    # beat (``beat_features``: de Chazal 2004 RR, delineated intervals and morphology
+    # samples of every lead read) for linear models such as ``dechazal_lda``;
+    # patient_relative: RR, P-wave and QRS-shape features measured against the record itself
+    # (``relative_features``)
+    features: Literal["none", "dechazal", "patient_relative"] = "none"
 
     @field_validator("window_s")
     @classmethod
@@ -55,5 +61,8 @@ class BeatOptions(BaseModel):
 
     def beat_fields(self) -> dict:
         """The option values (JSON-ready), for cache keys and the summary."""
-        return BeatOptions.model_validate(
+        out = BeatOptions.model_validate(
             {k: getattr(self, k) for k in BeatOptions.model_fields}).model_dump(mode="json")
+        if out["features"] == "none":  # added later: keep the cache keys of earlier runs
+            out.pop("features")
+        return out

@@ -35,7 +35,14 @@ from seqlab.data.ecg.config import BeatOptions
 from seqlab.data.ecg.labels import SCHEMES, label_beats, split_symbols
 from seqlab.data.ecg.qrs import ecg_peaks
 from seqlab.data.ecg.qrs_eval import check_annotations_match
-from seqlab.data.ecg.segment import read_record_for, record_peaks, rr_feature_names, segment_record
+from seqlab.data.ecg.beat_features import FEATURES_VERSION, feature_names
+from seqlab.data.ecg.segment import (
+    feature_matrix,
+    read_record_for,
+    record_peaks,
+    rr_feature_names,
+    segment_record,
+)
 from seqlab.data.ecg.splits import record_split, stratified_beat_split
 from seqlab.data.registry import register_dataset
 from seqlab.errors import DataError
@@ -121,8 +128,9 @@ def _build_record(src: Path, name: str, cfg: MitbihConfig) -> dict[str, np.ndarr
             ok = dist.min(axis=1) <= int(0.15 * rec.fs)
             symbols[ok] = ref_symbols[near[ok]]
     beats, rr, kept = segment_record(rec, cfg, peaks)
+    extra = {"features": feature_matrix(rec, cfg, peaks)[kept]} if cfg.features != "none" else {}
     return {
-        "x": beats, "rr": rr if rr is not None else np.zeros((beats.shape[0], 0), np.float32),
+        **extra, "x": beats, "rr": rr if rr is not None else np.zeros((beats.shape[0], 0), np.float32),
         "peaks": peaks[kept], "symbols": np.asarray(symbols, dtype="<U1")[kept],
         "edge_symbols": np.asarray(symbols, dtype="<U1")[~kept],
         "skipped_non_beat": np.array(skipped),
@@ -140,6 +148,8 @@ def load_records(cfg: MitbihConfig, src: Path, names: list[str]) -> tuple[dict, 
         files = list(src.glob(f"{name}.*"))  # .hea, .dat, .atr
         payload = {"dataset": "mitbih", "record": name, "beat": cfg.beat_fields(),
                    "check": cfg.check_annotations, "files": files_fingerprint(files)}
+        if cfg.features != "none":  # a changed feature definition rebuilds only feature runs
+            payload["features_version"] = FEATURES_VERSION
         arrays, hit = cached_arrays("mitbih", name, payload,
                                     lambda: _build_record(src, name, cfg), enabled=cfg.cache)
         stats["hits" if hit else "misses"] += 1
@@ -174,9 +184,12 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     groups_all = np.concatenate([np.full(per[n]["symbols"].size, n) for n in names])
     x_all = np.concatenate([per[n]["x"] for n in names])
     rr_all = np.concatenate([per[n]["rr"] for n in names])
+    feats_all = np.concatenate([per[n]["features"] for n in names]) if cfg.features != "none" else None
     keep = y_all >= 0
 
     def make(rows: np.ndarray) -> Split:
+        if cfg.features != "none":
+            return Split(feats_all[rows], y_all[rows], groups_all[rows])
         x = {"x": x_all[rows], "rr": rr_all[rows]} if cfg.rr_features else x_all[rows]
         return Split(x, y_all[rows], groups_all[rows])
 
@@ -189,6 +202,8 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     splits = {k: make(v) for k, v in parts.items()}
     splits["train"] = balance_split(splits["train"], cfg.balance, seed=seed)
     summary = _summary(cfg, src, per, names, split_records, splits, classes, symbols, keep, cache_stats)
+    if cfg.features != "none":
+        summary["features"] = list(feature_names(cfg.features, 1 + int(cfg.extra_lead)))
     rr_names = _rr_names(cfg)
     return PreparedData(
         classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],

@@ -177,18 +177,32 @@ def segment_record(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray):
     return beats, rr, kept
 
 
+def feature_matrix(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray) -> np.ndarray:
+    """(P, F) float32 ``opts.features`` set of every peak (``beat_features``), computed on the
+    record's lead (and its second lead with ``extra_lead``) after ``opts.filters``."""
+    from seqlab.data.ecg.beat_features import record_features
+
+    leads = [record.signal] + ([record.extra] if opts.extra_lead and record.extra is not None else [])
+    cleaned = [clean_record(record, opts, x).astype(np.float64) for x in leads]
+    return record_features(opts.features, cleaned, record.fs, np.asarray(peaks, dtype=np.int64))
+
+
 def beats_from_record(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray | None = None):
     """Model inputs for every beat of ``record`` and the R-peak samples they belong to.
 
     Returns ``(inputs, peak_samples)``: ``inputs`` is ``{"x": (N, C, T), "rr": (N, 9)}``
     float32 when ``opts.rr_features`` else the ``(N, C, T)`` array (C = 2 with
-    ``opts.extra_lead``, else 1); beats too close to the
-    record edges are left out, so ``peak_samples`` (N,) says which peaks the rows are."""
+    ``opts.extra_lead``, else 1), or the ``(N, F)`` feature matrix when ``opts.features``
+    names a set; beats too close to the record edges are left out, so ``peak_samples`` (N,)
+    says which peaks the rows are."""
     if peaks is None:
         peaks, _ = record_peaks(record, opts)
-    beats, rr, kept = segment_record(record, opts, np.asarray(peaks, dtype=np.int64))
+    peaks = np.asarray(peaks, dtype=np.int64)
+    beats, rr, kept = segment_record(record, opts, peaks)
+    if opts.features != "none":
+        return feature_matrix(record, opts, peaks)[kept], peaks[kept]
     inputs = {"x": beats, "rr": rr} if rr is not None else beats
-    return inputs, np.asarray(peaks)[kept]
+    return inputs, peaks[kept]
 
 
 def read_record_for(path, opts: BeatOptions, annotator: str | None = None) -> EcgRecord:

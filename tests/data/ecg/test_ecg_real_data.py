@@ -78,5 +78,5 @@ def test_qrs_detector_meets_target_on_all_records():
     p, px = pooled(full), pooled(ex)
     # target: Se and +P >= 99.5 pooled (ventricular flutter in 207 excluded, as EC57 does)
     assert px.se >= 99.5 and px.ppv >= 99.5, (px.se, px.ppv)
-    assert p.se >= 99.5 and p.ppv >= 99.0, (p.se, p.ppv)
+    assert p.se >= 99.5 and p.ppv >= 99.5, (p.se, p.ppv)
     assert np.isfinite(p.se)

@@ -49,7 +49,8 @@ def write_inside_figures(run_dir: Path, model: Any, part: Split, probs: np.ndarr
                  inside_plots.confident_mistakes(beats[top], list(names[part.y[top]]), list(names[pred[top]]),
                                                  probs[top, pred[top]]),
                  "Where the errors are: the most confident wrong calls (true→predicted, probability)."))
-    figs += _projections(model, part, names, rng, tsne)
+    if len(part) >= 10:  # fewer beats than that draw no meaningful projection
+        figs += _projections(model, part, names, rng, tsne)
     entries = []
     for name, png, caption in figs:
         atomic.write_bytes(run_dir / "plots" / f"{name}.png", png)
@@ -103,11 +104,12 @@ def _projections(model: nn.Module, part: Split, names: np.ndarray, rng, tsne: bo
             lda = LinearDiscriminantAnalysis(n_components=2).fit_transform(feats, labels)
             out.append((f"inside_lda_{view.split()[0]}", inside_plots.projection(lda, labels, groups, f"LDA of {view}"),
                         f"LDA of {view}: the two directions that best separate the classes."))
-    if tsne:
+    if tsne and len(rows) >= 20:  # t-SNE's perplexity must stay below the number of points
         from sklearn.manifold import TSNE
 
-        emb = TSNE(n_components=2, init="pca", perplexity=30, random_state=0).fit_transform(
-            views["penultimate features"][:800])
+        sub = views["penultimate features"][:800]
+        emb = TSNE(n_components=2, init="pca", perplexity=min(30.0, (len(sub) - 1) / 3), random_state=0
+                   ).fit_transform(sub)
         out.append(("inside_tsne_penultimate", inside_plots.projection(
             emb, labels[:800], None if groups is None else groups[:800], "t-SNE of penultimate features"),
             "t-SNE of the penultimate features (800 test beats): clusters by record mean the features "

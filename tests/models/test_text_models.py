@@ -97,3 +97,56 @@ def test_vocabulary_mismatch_and_missing_checkpoint(checkpoint, tmp_path):
     with pytest.raises(ConfigError, match="seqlab pretrain"):
         MODELS.get("text_bert_pretrained").fn(vocab_size=V, num_classes=2, max_length=L,
                                               pretrained=str(tmp_path / "none.pt"))
+
+
+def _lm(causal: bool):
+    torch.manual_seed(0)
+    cfg = tt.bert_config(vocab_size=V, max_length=L, hidden_size=32, num_layers=2, num_heads=2,
+                         dropout=0.0, causal=causal)
+    return tt.TextLanguageModel(cfg).eval()
+
+
+def test_causal_lm_cannot_see_future_tokens():
+    ids, mask = _batch()
+    later = ids.clone()
+    later[:, 8] = (later[:, 8] + 7) % (V - 5) + 5  # change token t+1 = 8
+    for causal in (True, False):
+        with torch.no_grad():
+            before, after = _lm(causal)(ids, mask), _lm(causal)(later, mask)  # (B, L, V)
+        unchanged = torch.allclose(before[1:, :8], after[1:, :8], atol=1e-6)
+        assert unchanged == causal  # GPT-style: positions <= t ignore t+1; BERT-style sees it
+    assert not torch.allclose(before[1:, 8], after[1:, 8])
+
+
+def test_causal_classifier_reads_the_last_real_token_and_adds_the_lm_loss():
+    torch.manual_seed(0)
+    model = MODELS.get("text_transformer").fn(vocab_size=V, num_classes=K, max_length=L, causal=True,
+                                              aux_lm_weight=0.5, **SMALL["text_transformer"])
+    ids, mask = _batch()
+    model.eval()
+    with torch.no_grad():
+        full = model(ids[:1], attention_mask=mask[:1])
+        short = model(ids[:1, :6], attention_mask=mask[:1, :6])
+        changed = ids[:1].clone()
+        changed[0, 5] = 9  # the last real token of the short review
+        moved = model(changed, attention_mask=mask[:1])
+    assert torch.allclose(full, short, atol=1e-5) and not torch.allclose(full, moved)
+    assert model.aux_loss is None  # evaluation: no LM loss
+    model.train()
+    model(ids, attention_mask=mask)
+    assert model.aux_loss.requires_grad and float(model.aux_loss.detach()) > 0
+    with pytest.raises(ConfigError, match="causal encoder"):
+        MODELS.get("text_transformer").fn(vocab_size=V, num_classes=K, max_length=L, aux_lm_weight=0.5)
+
+
+def test_clm_checkpoint_gives_a_causal_classifier_with_its_lm_head(tmp_path):
+    lm = _lm(causal=True)
+    path = tmp_path / "encoder.pt"
+    torch.save({"format": tt.CHECKPOINT_FORMAT, "bert_config": tt.bert_config(
+                    vocab_size=V, max_length=L, hidden_size=32, num_layers=2, num_heads=2, causal=True),
+                "encoder": lm.encoder.state_dict(), "lm_head": lm.head.state_dict(), "objective": "clm"}, path)
+    model = MODELS.get("text_bert_pretrained").fn(vocab_size=V, num_classes=K, max_length=L,
+                                                  pretrained=str(tmp_path), aux_lm_weight=0.25)
+    assert tt.is_causal(model.encoder) and model.aux_lm_weight == 0.25
+    for k, v in lm.head.state_dict().items():
+        assert torch.equal(model.lm_head.state_dict()[k], v)

@@ -41,7 +41,7 @@ def test_classical_run(tmp_path):
                       [f"data.root={NSMC}", "data.val_fraction=0.25"])
     run_dir = run.train(cfg, tmp_path / "run", report=False)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["n_samples"] == 9 and (run_dir / "checkpoints" / "model.pkl").is_file()
+    assert metrics["n_samples"] == 9 and (run_dir / "checkpoints" / "model.skops").is_file()
 
 
 def test_neural_run_keeps_the_tokenizer(tmp_path):

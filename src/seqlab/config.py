@@ -1,3 +1,4 @@
+# long: every section of a run's typed config with its value ranges, and the loader that checks them
 """Typed run configuration: one YAML per experiment, ``a.b=value`` overrides, one-line errors.
 
 A config has the sections ``data``, ``model``, ``optim``, ``trainer``, ``eval`` and ``seed``.
@@ -13,14 +14,15 @@ from __future__ import annotations
 import inspect
 import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from seqlab.data.base import DataConfigBase
 from seqlab.data.registry import DATASETS
 from seqlab.config_tools import first_error, set_key
+from seqlab.yaml_strict import parse_yaml, read_yaml  # noqa: F401  (read_yaml: the one reader)
 from seqlab.errors import ConfigError
 from seqlab.models.registry import MODELS
 from seqlab.registry import suggest
@@ -28,6 +30,15 @@ from seqlab.registry import suggest
 # Model arguments that come from the data (shapes), never from the YAML.
 DATA_DERIVED = ("num_classes", "class_names", "in_channels", "seq_len", "num_rr", "rr_names",
                 "vocab_size", "max_length", "pad_id", "analysers")
+
+
+# Ranges a value must lie in, so that a typo ends in one line here instead of a traceback deep
+# inside torch (or, for max_epochs: -1, in Lightning training forever).
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=1)]
+BatchSize = Annotated[int, Field(ge=1, le=1 << 20)]
 
 
 class Section(BaseModel):
@@ -38,47 +49,64 @@ class OptimConfig(Section):
     """Optimiser, loss and learning-rate schedule."""
 
     name: Literal["adam", "adamw", "sgd"] = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    l1: float = 0.0  # L1 penalty on weights, added to the loss
-    label_smoothing: float = 0.0
+    lr: Positive = 1e-3
+    weight_decay: NonNegative = 0.0
+    momentum: Fraction = 0.9
+    l1: NonNegative = 0.0  # L1 penalty on weights, added to the loss
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
     class_weights: Literal["none", "balanced"] = "none"  # weight the loss by inverse frequency
     scheduler: Literal["none", "cosine", "step", "plateau", "onecycle", "linear_warmup"] = "none"
-    step_size: int = 10  # epochs, for scheduler=step
-    gamma: float = 0.1  # decay factor, for step and plateau
-    warmup_ratio: float = 0.0  # fraction of steps, for linear_warmup and onecycle
+    step_size: Count = 10  # epochs, for scheduler=step
+    gamma: Positive = 0.1  # decay factor, for step and plateau
+    warmup_ratio: Annotated[float, Field(ge=0, lt=1)] = 0.0  # fraction of steps, for linear_warmup and onecycle
     # per-parameter-group learning-rate multipliers, {name regex: factor} (discriminative LRs)
-    lr_mult: dict[str, float] = {}
+    lr_mult: dict[str, NonNegative] = {}
 
 
 class TrainerConfig(Section):
     """The Lightning trainer: epochs, devices, logging, checkpoint monitor."""
 
-    max_epochs: int = 10
+    max_epochs: Annotated[int, Field(ge=1, le=100_000)] = 10  # Lightning reads -1 as "forever"
+    max_steps: Annotated[int, Field(ge=-1)] = -1  # optimiser steps; -1 = no step limit (epochs decide)
     accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
     devices: int | Literal["auto"] = 1
-    num_nodes: int = 1
+    num_nodes: Count = 1
     strategy: Literal["auto", "ddp", "ddp_spawn", "ddp_find_unused_parameters_true"] = "auto"
     precision: Literal["auto", "32", "16-mixed", "bf16-mixed"] = "auto"  # auto: 16-mixed on GPU
-    gradient_clip_val: float | None = None
+    gradient_clip_val: Positive | None = None
     monitor: str = "val/macro_f1"
     mode: Literal["max", "min"] = "max"
-    early_stopping_patience: int | None = None  # epochs without improvement; None = off
-    num_workers: int = 0
+    early_stopping_patience: Annotated[int, Field(ge=0)] | None = None  # epochs without improvement; None = off
+    num_workers: Annotated[int, Field(ge=0, le=256)] = 0
     deterministic: bool = True
     progress_bar: bool = True
-    log_every_n_steps: int = 50
-    limit_train_batches: float | int = 1.0
-    threads: int | None = None  # torch.set_num_threads; None = torch's default
+    log_every_n_steps: Count = 50
+    limit_train_batches: float | int = 1.0  # a fraction in (0, 1] or a number of batches
+    threads: Annotated[int, Field(ge=1, le=1024)] | None = None  # torch.set_num_threads; None = torch's default
+
+    @field_validator("limit_train_batches")
+    @classmethod
+    def _some_batches(cls, v: float | int) -> float | int:
+        if isinstance(v, float) and not (0 < v <= 1):
+            raise ValueError("a fraction must lie in (0, 1]; give a whole number for a count of batches")
+        if isinstance(v, int) and v < 1:
+            raise ValueError("at least one batch")
+        return v
+
+    @field_validator("devices")
+    @classmethod
+    def _some_devices(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("at least 1 (or auto)")
+        return v
 
 
 class EvalConfig(Section):
     """What the final evaluation uses."""
 
     split: Literal["test", "val"] = "test"
-    checkpoint: Literal["best", "last"] = "best"
-    batch_size: int = 1024
+    checkpoint: Literal["best", "last"] = "best"  # last = the last epoch trained, not the best one
+    batch_size: BatchSize = 1024
     # ECG beats: each beat's shape-based class probabilities become the mean over its k most
     # similar beats of the same record (``training.morphology_vote``; 0 = off); the classes in
     # morphology_keep are decided by timing and keep each beat's own probability
@@ -86,7 +114,7 @@ class EvalConfig(Section):
     morphology_keep: list[str] = ["S"]
     # ECG beats with RR context features: a beat whose local RR irregularity exceeds this has
     # its S probability moved to N (``inference.postprocess.rhythm_gate``); None = off
-    rhythm_gate: float | None = Field(None, gt=0)
+    rhythm_gate: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 class AugmentConfig(Section):
@@ -94,14 +122,14 @@ class AugmentConfig(Section):
     ``prob`` is 0. Each transform fires per sample with probability ``prob``; a magnitude of 0
     turns that transform off."""
 
-    prob: float = Field(0.0, ge=0.0, le=1.0)
-    scale: float = 0.1  # amplitude: x * exp(N(0, scale^2))
-    wander: float = 0.1  # baseline wander amplitude (signal units; beats are z-scored)
-    wander_cycles: float = 1.0  # wander frequency, at most this many cycles per window
-    noise: float = 0.05  # Gaussian noise std
-    motion: float = 0.1  # electrode-motion-like burst amplitude (smoothed noise under an envelope)
-    shift: float = 0.05  # time shift, at most this fraction of the window
-    stretch: float = 0.05  # time stretch factor within 1 +- stretch
+    prob: Fraction = 0.0
+    scale: NonNegative = 0.1  # amplitude: x * exp(N(0, scale^2))
+    wander: NonNegative = 0.1  # baseline wander amplitude (signal units; beats are z-scored)
+    wander_cycles: Positive = 1.0  # wander frequency, at most this many cycles per window
+    noise: NonNegative = 0.05  # Gaussian noise std
+    motion: NonNegative = 0.1  # electrode-motion-like burst amplitude (smoothed noise under an envelope)
+    shift: Annotated[float, Field(ge=0, le=0.5)] = 0.05  # time shift, at most this fraction of the window
+    stretch: Annotated[float, Field(ge=0, lt=1)] = 0.05  # time stretch factor within 1 +- stretch
 
 
 class ModelConfig(Section):
@@ -118,19 +146,24 @@ class ModelConfig(Section):
 TRANSFER_KEYS = ("init_from", "freeze", "unfreeze_at_epoch")
 
 
-class RunConfig(Section):
+class TopConfig(Section):
+    """The top-level keys that are not sections (validated before the model: no torch import)."""
+
     name: str = "run"
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0  # the range numpy's seed accepts
+    # figures a paper reports for this protocol, printed beside ours by `seqlab reproduce`
+    reference: dict[str, Any] | None = None
+    # search space for `seqlab tune`: {"optim.lr": {"type": "float", "low": .., "high": .., "log": true}}
+    tune: dict[str, dict[str, Any]] | None = None
+
+
+class RunConfig(TopConfig):
     data: DataConfigBase
     model: ModelConfig
     optim: OptimConfig = OptimConfig()
     trainer: TrainerConfig = TrainerConfig()
     eval: EvalConfig = EvalConfig()
     augment: AugmentConfig = AugmentConfig()
-    # figures a paper reports for this protocol, printed beside ours by `seqlab reproduce`
-    reference: dict[str, Any] | None = None
-    # search space for `seqlab tune`: {"optim.lr": {"type": "float", "low": .., "high": .., "log": true}}
-    tune: dict[str, dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict in the YAML's own shape (what `load` reads back)."""
@@ -157,10 +190,7 @@ def load(path: str | Path, overrides: list[str] = (), *, check_model: bool = Tru
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     for item in overrides:
@@ -183,7 +213,7 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     if not sep or not key:
         raise ConfigError(f"override {item!r} is not of the form key.sub=value")
     try:
-        set_key(raw, key, yaml.safe_load(text) if text.strip() else None)
+        set_key(raw, key, parse_yaml(text, "value") if text.strip() else None)
     except ConfigError as exc:
         raise ConfigError(f"override {item!r}: {exc}") from None
 
@@ -194,15 +224,18 @@ def from_dict(raw: dict[str, Any], *, check_model: bool = True) -> RunConfig:
     for key in ("data", "model"):
         if not isinstance(raw.get(key), dict) or "name" not in raw[key]:
             raise ConfigError(f"missing '{key}.name': the {key} section must name a registered {key}"
-                              f" (see `seqlab list {key if key == 'data' else 'model'}s`)")
+                              f" (see `seqlab list {'datasets' if key == 'data' else 'models'}`)")
     _move_legacy_keys(raw)
     data = _validate(data_config_class(raw["data"]["name"]), raw["data"], "data")
+    if not 1 <= data.batch_size <= 1 << 20:  # the field every dataset config inherits
+        raise ConfigError(f"'data.batch_size': must lie in 1..{1 << 20}, got {data.batch_size}")
     transfer = {k: v for k, v in raw["model"].items() if k in TRANSFER_KEYS}
     params = {k: v for k, v in raw["model"].items() if k != "name" and k not in TRANSFER_KEYS}
     model = _validate(ModelConfig, {"name": raw["model"]["name"], **transfer}, "model")
-    model.params = validate_model_params(raw["model"]["name"], params) if check_model else params
     sections = {k: _validate(cls, raw.get(k) or {}, k) for k, cls in SECTIONS.items()}
     top = {k: raw[k] for k in ("name", "seed", "reference", "tune") if k in raw}
+    _validate(TopConfig, top, "")
+    model.params = validate_model_params(raw["model"]["name"], params) if check_model else params
     try:
         return RunConfig(data=data, model=model, **sections, **top)
     except ValidationError as exc:
@@ -231,10 +264,10 @@ def validate_model_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     _import_registries()
     entry = MODELS.get(name)
     fields = {}
+    hints = typing.get_type_hints(entry.fn, include_extras=True)  # keeps Annotated[int, Field(ge=1)]
     for pname, param in inspect.signature(entry.fn).parameters.items():
         if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
             continue
-        hints = typing.get_type_hints(entry.fn)
         default = None if param.default is inspect.Parameter.empty else param.default
         fields[pname] = (hints.get(pname, Any) | None if default is None else hints.get(pname, Any), default)
     for key in params:

@@ -124,3 +124,75 @@ def test_tune_configs_load_and_their_space_is_valid(path):
     cfg = config.load(path)
     space = tune.check_space(cfg)
     assert tune.base_params(cfg, space) is not None  # the hand-set config runs as trial 0
+
+
+
+WORKER = """
+from seqlab import config
+from seqlab.experiments import tune
+cfg = config.load(smoke, ["trainer.max_epochs=2", "data.n_samples=400"])
+tune.run_tune(cfg, out, trials=1000, storage=url, study_name=study, heartbeat=1, budget=budget)
+"""
+
+
+@pytest.mark.slow
+def test_killed_workers_leave_no_trial_running_and_the_budget_completes(tmp_path, monkeypatch):
+    """4 workers share a PostgreSQL study with a budget of 12 trials; 10 of them are killed
+    (SIGKILL) mid-trial and replaced. At the end no trial is RUNNING, exactly 12 completed,
+    and the only failed trials are those whose worker was killed (heartbeats never failed a
+    live trial). Two epochs per trial: the pruner never stops one, so finished = completed.
+    Workers are forked from a server that imported seqlab once, so a replacement starts in
+    a fraction of a second."""
+    import multiprocessing
+
+    reason = _pg_reachable()
+    if reason:
+        pytest.skip(reason)
+    budget, kills, study = 12, 10, f"kill-{uuid.uuid4().hex[:8]}"
+    optuna.create_study(storage=PG_URL, study_name=study, direction="maximize")  # tables + study, once
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["seqlab.experiments.tune", "seqlab.training.run"])
+    env = {"smoke": str(TUNE_SMOKE), "out": str(tmp_path / "tune"), "url": PG_URL, "study": study, "budget": budget}
+
+    def start():
+        proc = ctx.Process(target=exec, args=(WORKER, dict(env)))
+        proc.start()
+        return proc
+
+    procs = [start() for _ in range(4)]
+    killed: set[int] = set()  # trials whose worker was killed while they ran
+    killed_pids: set[int] = set()
+    deadline = time.time() + 600
+    try:
+        storage = optuna.storages.RDBStorage(PG_URL)
+        while len(killed) < kills and time.time() < deadline:
+            alive = {p.pid: p for p in procs if p.is_alive()}
+            for t in optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False):
+                pid = int(t.user_attrs.get("worker", ":0").rsplit(":", 1)[1])
+                if t.state.name == "RUNNING" and pid in alive:
+                    alive[pid].kill()
+                    alive[pid].join()
+                    killed_pids.add(pid)
+                    procs.append(start())
+                    if storage.get_trial(t._trial_id).state.name == "RUNNING":  # not finished just before
+                        killed.add(t.number)
+                    break
+            time.sleep(0.3)
+        assert len(killed) == kills, "the study finished before 10 workers could be killed mid-trial"
+        for p in procs:
+            p.join(timeout=max(1, deadline - time.time()))
+        trials = optuna.load_study(study_name=study, storage=storage).get_trials()
+        states = [t.state.name for t in trials]
+        assert "RUNNING" not in states and "WAITING" not in states, states
+        assert states.count("COMPLETE") == budget, states
+        failed = [t for t in trials if t.state.name == "FAIL"]
+        assert killed <= {t.number for t in failed}
+        # no live trial was failed: every failed trial belonged to a killed worker
+        assert all(int(t.user_attrs["worker"].rsplit(":", 1)[1]) in killed_pids for t in failed)
+        assert all(p.exitcode == 0 for p in procs if p.pid not in killed_pids)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        optuna.delete_study(study_name=study, storage=PG_URL)

@@ -178,8 +178,6 @@ def test_resume_continues_from_the_last_epoch(corpus_root, tmp_path):
 
 
 def test_max_steps_stops_the_run(corpus_root, tmp_path):
-    if "max_steps" not in config.TrainerConfig.model_fields:
-        pytest.skip("needs TrainerConfig.max_steps in seqlab/config.py")
     cfg = config.load(TEXT / "nsmc_pretrain.yaml", tiny(corpus_root, "trainer.max_steps=3"))
     run_dir = pt.pretrain(cfg, tmp_path / "steps")
     assert json.loads((run_dir / "pretrain.json").read_text())["steps"] == 3

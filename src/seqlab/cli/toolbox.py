@@ -10,7 +10,6 @@ import argparse
 from datetime import datetime
 from pathlib import Path
 
-import yaml
 
 
 def _out(args, cfg, verb: str) -> Path:
@@ -102,13 +101,14 @@ def cmd_ablate(args) -> int:
     from seqlab import config as configlib
     from seqlab.errors import ConfigError
     from seqlab.experiments import ablation
+    from seqlab.yaml_strict import parse_yaml
 
     on = {}
     for item in args.on:
         name, sep, text = item.partition("=")
         if not sep:
             raise ConfigError(f"--on {item!r} is not of the form NAME=VALUE")
-        on[name] = yaml.safe_load(text)
+        on[name] = parse_yaml(text, f"--on {name}")
     cfg = configlib.load(args.config, args.overrides)
     out = _out(args, cfg, "ablate")
     result = ablation.run_ablation(cfg, out, switches=args.switches, seeds=args.seeds, on_values=on)

@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Literal, Optional
 
-import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from seqlab.config_tools import first_error
+from seqlab.yaml_strict import read_yaml
 from seqlab.errors import ConfigError
 
 
@@ -172,12 +172,9 @@ def load_config(path: str | Path, out: str | Path | None = None) -> CrawlConfig:
     the command), not to the YAML file.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"crawl config {path} not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"crawl config {path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not path.is_file():
+        raise ConfigError(f"crawl config {path} not found")
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"crawl config {path} must be a mapping of keys to values")
     if out is not None:

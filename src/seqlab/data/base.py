@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Inputs = "np.ndarray | dict[str, np.ndarray]"
 
@@ -22,7 +22,7 @@ class DataConfigBase(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     name: str
-    batch_size: int = 128
+    batch_size: int = Field(128, ge=1, le=1 << 20)
     # train-side class balancing by the trainer's loader: draw every class equally often
     # (weighted_sampler) or in proportion to the square root of its count (sqrt_weighted_sampler:
     # milder, keeps the rare classes from being repeated hundreds of times)
@@ -65,6 +65,9 @@ class PreparedData:
     # files the run must keep to be reproducible (e.g. a trained tokenizer): name -> path;
     # the trainer copies them into RUN_DIR/artifacts/
     artifacts: dict[str, str] = field(default_factory=dict)
+    # "regression": ``y`` holds real-valued targets (float32), ``classes`` the target's name;
+    # the trainer then fits a ``Regressor`` and evaluation reports MSE / MAE / RMSE / R²
+    task: Literal["classification", "regression"] = "classification"
 
     def split(self, name: str) -> Split:
         if name not in ("train", "val", "test"):
@@ -72,7 +75,9 @@ class PreparedData:
         return getattr(self, name)
 
     def class_counts(self) -> dict[str, dict[str, int]]:
-        """Samples per class per split, for the data summary."""
+        """Samples per class per split, for the data summary (none for a regression target)."""
+        if self.task == "regression":
+            return {}
         out = {}
         for name in ("train", "val", "test"):
             counts = np.bincount(self.split(name).y, minlength=len(self.classes))

@@ -12,20 +12,22 @@ from typing import Literal
 import numpy as np
 
 from seqlab.data.base import DataConfigBase, PreparedData, Split
+from pydantic import Field
+
 from seqlab.data.registry import register_dataset
 
 SHAPES = ("sine", "square", "sawtooth")
 
 
 class SyntheticConfig(DataConfigBase):
-    n_samples: int = 1200
-    seq_len: int = 64
-    noise: float = 0.3
-    n_subjects: int = 12
-    val_fraction: float = 0.2
-    test_fraction: float = 0.2
+    n_samples: int = Field(1200, ge=30, le=10_000_000)
+    seq_len: int = Field(64, ge=8, le=100_000)
+    noise: float = Field(0.3, ge=0.0)
+    n_subjects: int = Field(12, ge=3)
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
     # a rare class makes imbalance handling visible: fraction of class 2 kept
-    imbalance: float = 1.0
+    imbalance: float = Field(1.0, gt=0.0, le=1.0)
     split: Literal["random", "subject"] = "subject"
 
 

@@ -1,3 +1,4 @@
+# long: the study's storage, trial claiming, heartbeat and budget belong with the objective they guard
 """Hyper-parameter search with Optuna: TPE sampling, median pruning on the validation metric.
 
 The search space is data in the experiment YAML (dotted config keys, as in overrides)::
@@ -130,6 +131,10 @@ class PruningCallback(L.Callback):
 
 
 def storage_for(url: str | None, tune_dir: Path, heartbeat: int) -> optuna.storages.RDBStorage:
+    """The study's storage with heartbeats: a trial whose worker sent none for ``grace_s``
+    seconds is marked FAIL and re-queued once. The grace is 3 heartbeats but at least 8 s, so
+    a live worker whose heartbeat thread was held up a few seconds (a loaded machine, a long
+    step holding the GIL) is not failed."""
     url = url or f"sqlite:///{(tune_dir / 'study.db').resolve()}"
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -143,15 +148,105 @@ def storage_for(url: str | None, tune_dir: Path, heartbeat: int) -> optuna.stora
                   file=sys.stderr)
             retry(study, trial)
 
-        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=3 * heartbeat,
+        return optuna.storages.RDBStorage(url, heartbeat_interval=heartbeat, grace_period=max(3 * heartbeat, 8),
                                           heartbeat_stale_trial_callback=stale, **kwargs)
+
+
+class ClaimLock:
+    """One worker at a time counts the study's trials and claims the next one, so that several
+    workers stop at exactly ``budget`` trials: a PostgreSQL advisory lock (released by the
+    server when a killed worker's connection drops), or a lock file in the tune directory for
+    SQLite (released by the kernel). Other databases get no lock (``exclusive`` is False).
+    ``release`` may be called more than once."""
+
+    def __init__(self, storage: optuna.storages.RDBStorage, tune_dir: Path, study_name: str):
+        self.storage, self.held, self.key = storage, None, f"seqlab-tune:{study_name}"
+        self.dialect = storage.engine.dialect.name
+        self.exclusive = self.dialect in ("postgresql", "sqlite")
+        self.path = tune_dir / (".claim-" + "".join(c if c.isalnum() else "_" for c in study_name) + ".lock")
+
+    def acquire(self) -> None:
+        import sqlalchemy
+
+        if self.dialect == "postgresql":  # held until the transaction ends (close = rollback)
+            self.held = self.storage.engine.connect()
+            self.held.execute(sqlalchemy.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": self.key})
+        elif self.dialect == "sqlite":
+            import fcntl
+
+            self.held = open(self.path, "a")
+            fcntl.flock(self.held, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            held.close()  # ends the transaction / closes the file: the lock goes with it
+
+    def __enter__(self) -> "ClaimLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def run_budget(study: optuna.Study, objective, lock: ClaimLock, *, budget: int, max_trials: int,
+               poll_s: float) -> None:
+    """Claim and run trials until the study holds ``budget`` finished (COMPLETE or PRUNED)
+    trials. Under the lock, stale trials are failed (and re-queued) and the trials counted;
+    ``study.ask`` inside ``optimize`` runs under it too, and the objective releases it. A
+    worker killed mid-trial costs its trial (FAIL, re-queued), never the budget."""
+
+    def claimed(trial: optuna.Trial) -> float:
+        lock.release()
+        return objective(trial)
+
+    import time
+
+    own = 0
+    while own < max_trials:
+        lock.acquire()
+        try:
+            go = _claimable(study, budget)
+        except BaseException:
+            lock.release()
+            raise
+        if go is None:
+            lock.release()
+            return
+        if not go:  # the rest is running elsewhere: wait for it, or for its worker to go stale
+            lock.release()
+            time.sleep(poll_s)
+            continue
+        own += 1
+        try:
+            study.optimize(claimed, n_trials=1, gc_after_trial=True)
+        finally:
+            lock.release()
+
+
+def _claimable(study: optuna.Study, budget: int) -> bool | None:
+    """None: the budget is spent. True: a WAITING trial is there to take, or finished +
+    running trials leave room for a new one (so non-failed trials never exceed the budget)."""
+    from optuna.trial import TrialState
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    finished = states.count(TrialState.COMPLETE) + states.count(TrialState.PRUNED)
+    if finished >= budget:
+        return None
+    return TrialState.WAITING in states or finished + states.count(TrialState.RUNNING) < budget
 
 
 def run_tune(cfg: RunConfig, tune_dir: str | Path, *, trials: int, storage: str | None = None,
              study_name: str | None = None, seed: int | None = None, startup_trials: int = 5,
-             heartbeat: int = 30) -> dict[str, Any]:
+             heartbeat: int = 30, budget: int | None = None) -> dict[str, Any]:
     """Run ``trials`` trials in this process (other workers may share the storage), then
-    write the report from every trial in the study."""
+    write the report from every trial in the study. With ``budget``, workers together run
+    until the study holds ``budget`` finished trials (``trials`` then caps this worker's
+    share): killed workers' trials are retried, and the count comes out exact."""
     from seqlab.training import run
 
     space = check_space(cfg)
@@ -161,14 +256,19 @@ def run_tune(cfg: RunConfig, tune_dir: str | Path, *, trials: int, storage: str 
     metric = monitor.split("/")[-1]
     if seed is None:  # one worker: reproducible; several: each draws its own random start-up points
         seed = cfg.seed if storage is None else cfg.seed + os.getpid()
+    rdb = storage_for(storage, tune_dir, heartbeat)
     study = optuna.create_study(
-        storage=storage_for(storage, tune_dir, heartbeat), study_name=study_name or cfg.name,
+        storage=rdb, study_name=study_name or cfg.name,
         load_if_exists=True, direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=max(2, startup_trials // 2), n_warmup_steps=1))
+    lock = ClaimLock(rdb, tune_dir, study.study_name)
+    if budget is not None and not lock.exclusive:
+        raise ConfigError(f"--budget needs a SQLite or PostgreSQL storage, not {lock.dialect}")
     hand = base_params(cfg, space)
-    if hand is not None and not study.trials:
-        study.enqueue_trial(hand, user_attrs={"hand_set": True})
+    with lock:  # several workers starting at once enqueue the hand-set trial once
+        if hand is not None and not study.get_trials(deepcopy=False):
+            study.enqueue_trial(hand, user_attrs={"hand_set": True})
     reuse = not any(k.startswith("data.") and k not in DATA_KEYS_SHARED for k in space)
     data = prepare_data(cfg.data, cfg.seed) if reuse else None
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -186,7 +286,10 @@ def run_tune(cfg: RunConfig, tune_dir: str | Path, *, trials: int, storage: str 
         return float(m[metric])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study.optimize(objective, n_trials=trials, gc_after_trial=True)
+    if budget is None:
+        study.optimize(objective, n_trials=trials, gc_after_trial=True)
+    else:
+        run_budget(study, objective, lock, budget=budget, max_trials=trials, poll_s=min(heartbeat, 5))
     return write_outputs(cfg, study, tune_dir)
 
 

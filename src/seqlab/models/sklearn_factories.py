@@ -107,7 +107,7 @@ def tfidf_union_lr(*, C: float = 4.0, max_iter: int = 1000, branches: list[dict]
                    nb_weight: bool = False, analysers: object = None):
     """Stacked TF-IDF feature sets (default char_wb 1-5 + word 1-2) → (NB-weighted) LR."""
     sk = _sk()
-    union = sk.FeatureUnion([(f"f{i}", sk._branch(b)) for i, b in enumerate(branches or DEFAULT_BRANCHES)])
+    union = sk.FeatureUnion([(f"f{i}", sk._branch(b, analysers)) for i, b in enumerate(branches or DEFAULT_BRANCHES)])
     clf = sk.NBLogisticRegression(C=C, binarize=False) if nb_weight else sk._lr(C, max_iter)
     return sk.Pipeline([("features", union), ("clf", clf)])
 

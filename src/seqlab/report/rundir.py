@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-import yaml
+from seqlab.yaml_strict import read_yaml
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def read_run(run_dir: Path) -> dict[str, Any]:
     cfg_path = run_dir / "config.yaml"
     return {
         "dir": run_dir,
-        "config": yaml.safe_load(cfg_path.read_text(encoding="utf-8")) if cfg_path.exists() else {},
+        "config": read_yaml(cfg_path) if cfg_path.exists() else {},
         "metrics": read_json(run_dir / "metrics.json"),
         "summary": read_json(run_dir / "data_summary.json"),
         "timing": read_json(run_dir / "timing.json"),

@@ -74,14 +74,6 @@ def pretrain_run_dir(cfg: RunConfig, out: str | Path | None) -> Path:
     return Path(out) if out is not None else Path("runs") / cfg.name
 
 
-def _apply_max_steps(trainer: L.Trainer, cfg: RunConfig) -> None:
-    """``trainer.max_steps`` when the run config has it (-1 = no step limit): build_trainer
-    does not pass one, so it is set on the fit loop, before the LR schedule reads it."""
-    steps = getattr(cfg.trainer, "max_steps", None)
-    if steps is not None and steps != -1:
-        trainer.fit_loop.epoch_loop.max_steps = int(steps)
-
-
 def _keep_run_tokenizer(cfg: RunConfig, corpus: LmCorpus, run_dir: Path) -> LmCorpus:
     """A resumed run keeps its own token ids: when the cached tokenizer is not the run's (the
     cache was cleared and retrained, and HF's trainer numbers tied tokens differently from run
@@ -121,7 +113,6 @@ def pretrain(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path
     trainer = run.build_trainer(cfg, run_dir, callbacks=list(callbacks))
     if trainer.world_size > 1:
         raise ConfigError("seqlab pretrain runs on one device; set trainer.devices: 1")
-    _apply_max_steps(trainer, cfg)
     dm = LmDataModule(corpus, batch_size=cfg.data.batch_size, seed=cfg.seed,
                       limit_train_batches=cfg.trainer.limit_train_batches,
                       eval_batch_size=min(cfg.eval.batch_size, 2 * cfg.data.batch_size))

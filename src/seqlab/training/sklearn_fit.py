@@ -1,8 +1,10 @@
-"""scikit-learn models through the same run directory, metrics and report as neural ones."""
+"""scikit-learn models through the same run directory, metrics and report as neural ones.
+
+The fitted estimator is saved as ``checkpoints/model.skops`` (``skops.io``, never pickle: see
+``seqlab.inference.sklearn_model``)."""
 
 from __future__ import annotations
 
-import pickle
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import numpy as np
 from seqlab import atomic
 from seqlab.config import RunConfig
 from seqlab.data.base import PreparedData
+from seqlab.inference import sklearn_model
 from seqlab.inference.sklearn_model import predict_proba
 from seqlab.models.registry import MODELS
 
@@ -33,8 +36,7 @@ def fit(cfg: RunConfig, data: PreparedData, run_dir: Path, *, prepare_s: float) 
     t0 = time.perf_counter()
     estimator.fit(data.train.x, data.train.y)
     fit_s = time.perf_counter() - t0
-    with atomic.atomic_open(run_dir / "checkpoints" / "model.pkl", "wb") as fh:
-        pickle.dump(estimator, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    sklearn_model.save(estimator, run_dir / "checkpoints" / sklearn_model.MODEL_FILE)
     val = predict_proba(estimator, data.val.x) if len(data.val) else None
     if val is not None:
         from seqlab.evaluation.metrics import compute

@@ -22,7 +22,7 @@ from seqlab.data.base import Split
 from seqlab.inference.explain import explain_beats
 from seqlab.report import inside_plots
 
-PER_CLASS, MISTAKES, PROJECTED = 40, 8, 1500
+PER_CLASS, MISTAKES, PROJECTED, TSNE_POINTS = 32, 8, 1000, 500
 
 
 def beat_inputs(x: Any) -> np.ndarray | None:
@@ -40,7 +40,7 @@ def write_inside_figures(run_dir: Path, model: Any, part: Split, probs: np.ndarr
     rng = np.random.default_rng(seed)
     pred = probs.argmax(axis=1)
     figs = [("inside_attribution_by_class", _class_attributions(model, part, classes, rng),
-             "Per class (true label): the mean beat of a sample of up to 40 beats and its mean Integrated "
+             f"Per class (true label): the mean beat of a sample of up to {PER_CLASS} beats and its mean Integrated "
              "Gradients attribution for that class (test split, seeded sample).")]
     wrong = np.flatnonzero(pred != part.y)
     top = wrong[np.argsort(-probs[wrong, pred[wrong]])][:MISTAKES]
@@ -107,11 +107,11 @@ def _projections(model: nn.Module, part: Split, names: np.ndarray, rng, tsne: bo
     if tsne and len(rows) >= 20:  # t-SNE's perplexity must stay below the number of points
         from sklearn.manifold import TSNE
 
-        sub = views["penultimate features"][:800]
+        sub = views["penultimate features"][:TSNE_POINTS]
         emb = TSNE(n_components=2, init="pca", perplexity=min(30.0, (len(sub) - 1) / 3), random_state=0
                    ).fit_transform(sub)
         out.append(("inside_tsne_penultimate", inside_plots.projection(
-            emb, labels[:800], None if groups is None else groups[:800], "t-SNE of penultimate features"),
-            "t-SNE of the penultimate features (800 test beats): clusters by record mean the features "
+            emb, labels[:TSNE_POINTS], None if groups is None else groups[:TSNE_POINTS], "t-SNE of penultimate features"),
+            f"t-SNE of the penultimate features ({len(sub)} test beats): clusters by record mean the features "
             "still carry the patient."))
     return out

@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["seqlab.data.text.preprocess", "seqlab.data.text.korean", "seqlab.data.text.subword",
+           "seqlab.data.text.prepare",
            "seqlab.data.text.similarity"]
 
 

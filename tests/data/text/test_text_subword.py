@@ -30,3 +30,16 @@ def test_unknown_kind_and_missing_file(tmp_path):
         subword_train(TEXTS, kind="unigram")
     with pytest.raises(DataError, match="not found"):
         subword_load(tmp_path / "none.json")
+
+
+@pytest.mark.parametrize("kind", ["wordpiece", "bpe"])
+def test_encoding_matches_the_tokenizers_own_padding(kind):
+    """subword_encode pads in numpy: the ids and mask are the tokenizer's padded ones."""
+    tok = subword_train(TEXTS, kind=kind, vocab_size=300, min_frequency=1)
+    texts = ["정말 재밌는 영화", "", "great " * 100, "지루한", "film film film film film film film", "ＡＢＣ 영화"]
+    ours = subword_encode(tok, texts, max_length=8)
+    tok.enable_truncation(max_length=8)
+    tok.enable_padding(pad_id=PAD_ID, pad_token="[PAD]", length=8)
+    ref = tok.encode_batch(texts)
+    assert ours["input_ids"].tolist() == [e.ids for e in ref]
+    assert ours["attention_mask"].tolist() == [e.attention_mask for e in ref]

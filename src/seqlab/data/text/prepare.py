@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 import numpy as np
 
@@ -87,14 +87,39 @@ def val_carve(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np
     return train_idx, val_idx
 
 
-def clean_texts(cfg: TextDataConfig, texts: list[str], y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Apply the config's cleaning; drop documents left empty. Returns (texts, y, n_dropped)."""
+def clean_kept(cfg: TextDataConfig, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The config's cleaning: (cleaned texts as an object array, boolean mask of the texts kept).
+    A document left empty by cleaning is dropped; the mask tells the caller which ones."""
     cleaned = [text_clean(t, strip_html=cfg.strip_html, normalize=cfg.normalize,
                           lowercase=cfg.lowercase, max_chars=cfg.max_chars) for t in texts]
     keep = np.array([not text_is_empty(t) for t in cleaned], dtype=bool)
     arr = np.empty(int(keep.sum()), dtype=object)
     arr[:] = [t for t, k in zip(cleaned, keep) if k]
+    return arr, keep
+
+
+def clean_texts(cfg: TextDataConfig, texts: list[str], y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Apply the config's cleaning; drop documents left empty. Returns (texts, y, n_dropped)."""
+    arr, keep = clean_kept(cfg, texts)
     return arr, np.asarray(y)[keep], int((~keep).sum())
+
+
+def texts_to_inputs(cfg: TextDataConfig, texts: Sequence[str], tokenizer=None) -> tuple[object, np.ndarray]:
+    """New raw texts → (model inputs, mask of the texts kept), exactly as ``prepare_text`` made
+    a run's inputs from its documents: the same cleaning, then the raw cleaned strings
+    (``representation: raw``) or ``subword_encode`` with the run's ``tokenizer`` and
+    ``max_length`` (``tokens``). Texts left empty by cleaning are not in the inputs.
+
+    >>> x, kept = texts_to_inputs(TextDataConfig(name="demo"), ["  Great   film ", " "])
+    >>> x.tolist(), kept.tolist()
+    (['Great film'], [True, False])
+    """
+    cleaned, keep = clean_kept(cfg, texts)
+    if cfg.representation == "raw":
+        return cleaned, keep
+    if tokenizer is None:
+        raise ConfigError("a tokens run encodes texts with its tokenizer (artifacts/tokenizer.json); none was given")
+    return subword_encode(tokenizer, cleaned.tolist(), max_length=cfg.max_length), keep
 
 
 def prepare_text(cfg: TextDataConfig, *, classes: list[str], train: tuple[list[str], np.ndarray],

@@ -2,7 +2,7 @@
 
 The tokenizer is trained on the training split only (the test texts never shape the
 vocabulary), saved as one ``tokenizer.json`` that travels with the run, and encodes with
-``encode_batch`` (Rust, all cores): 200,000 NSMC reviews take a few seconds.
+``encode_batch_fast`` (Rust, all cores): 200,000 NSMC reviews take a few seconds.
 
 Special tokens are fixed so a pre-trained encoder and its fine-tuning data agree:
 ``[PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4``. Every encoded sequence is
@@ -101,12 +101,20 @@ def subword_from_str(text: str):
 def subword_encode(tok, texts: Sequence[str], *, max_length: int) -> dict[str, np.ndarray]:
     """Texts → ``{"input_ids": (N, L) int64, "attention_mask": (N, L) int64}``, L = max_length.
 
-    Truncation keeps the first ``max_length - 2`` tokens and the final ``[SEP]``."""
+    Truncation keeps the first ``max_length - 2`` tokens and the final ``[SEP]``. Padding is done
+    here in numpy, not by the tokenizer: a padded ``Encoding`` carries ``max_length`` token
+    strings, offsets and masks per text that are never read, and building them took ~40 % of
+    the encoding time (``encode_batch_fast`` skips the offsets too). The ids are the same.
+    Leaves the tokenizer truncating to ``max_length``, unpadded."""
     tok.enable_truncation(max_length=max_length)
-    tok.enable_padding(pad_id=PAD_ID, pad_token="[PAD]", length=max_length)
-    encodings = tok.encode_batch(list(texts))
-    flat = itertools.chain.from_iterable(e.ids for e in encodings)
-    ids = np.fromiter(flat, dtype=np.int64, count=len(encodings) * max_length)
-    ids = ids.reshape(len(encodings), max_length)  # (N, L)
-    # [PAD] only ever fills the tail, so the mask is "not [PAD]" (3x faster than reading it)
+    tok.no_padding()
+    encode = getattr(tok, "encode_batch_fast", tok.encode_batch)  # tokenizers >= 0.20
+    encodings = encode(list(texts))
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
+    flat = np.fromiter(itertools.chain.from_iterable(e.ids for e in encodings), dtype=np.int64,
+                       count=int(lengths.sum()))
+    filled = np.arange(max_length)[None, :] < lengths[:, None]  # (N, L): [PAD] only fills the tail
+    ids = np.full((len(encodings), max_length), PAD_ID, dtype=np.int64)
+    ids[filled] = flat  # row-major, as ``flat`` runs
+    # the mask is "not [PAD]", as it always was (a literal "[PAD]" typed in a review is masked too)
     return {"input_ids": ids, "attention_mask": (ids != PAD_ID).astype(np.int64)}

@@ -57,5 +57,7 @@ def test_text_geometry_gives_one_row_per_layer(tmp_path, capsys, monkeypatch):
                  "--max-length", "16", "--out", str(out)]) == 0
     rows = json.loads((out / "geometry.json").read_text())
     assert [r["layer"] for r in rows] == [0, 1, 2] and all(r["words"] > 0 for r in rows)
-    assert rows[0]["self_similarity"] > rows[-1]["self_similarity"]  # context mixes the static embedding
+    for r in rows:  # measured, in range, and the adjustment is the layer's anisotropy
+        assert -1 <= r["anisotropy"] <= 1 and 0 < r["mev"] <= 1
+        assert abs(r["self_similarity_adjusted"] - (r["self_similarity"] - r["anisotropy"])) < 1e-9
     assert (out / "geometry.png").stat().st_size > 5000 and "anisotropy" in capsys.readouterr().out

@@ -60,6 +60,9 @@ def print_summary(run_dir: Path) -> None:
 
 def metrics_table(m: dict) -> str:
     fmt = lambda v: "   —  " if v is None else f"{v:6.4f}"  # noqa: E731
+    if m.get("task") == "regression":
+        return (f"{m.get('split', 'test')} split: {m['n_samples']:,} samples, target {m.get('target')}: "
+                f"MSE {fmt(m['mse'])}, MAE {fmt(m['mae'])}, RMSE {fmt(m['rmse'])}, R² {fmt(m['r2'])}")
     lines = [f"{m.get('split', 'test')} split: {m['n_samples']:,} samples, accuracy {fmt(m['accuracy'])}, "
              f"macro F1 {fmt(m['macro_f1'])}, ROC-AUC {fmt(m['auroc_macro'])}",
              f"{'class':>8} {'support':>8} {'Se':>7} {'Sp':>7} {'PPV':>7} {'F1':>7}"]

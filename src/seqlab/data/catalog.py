@@ -5,6 +5,7 @@ stays cheap.
 """
 
 from seqlab.data import synthetic  # noqa: F401
+from seqlab.data import tabular  # noqa: F401
 from seqlab.data import ecg  # noqa: F401
 from seqlab.data import text  # noqa: F401
 

@@ -8,6 +8,8 @@ True
 """
 
 from seqlab.models import (  # noqa: F401  (imported to register their models)
+    basics,
+    dechazal,
     kachuee,
     recurrent,
     rr_resnet,

@@ -32,19 +32,26 @@ _env.filters["num"] = lambda v, d=4: "—" if _missing(v) else (f"{v:,}" if isin
 _env.filters["pct"] = lambda v: "—" if _missing(v) else f"{100 * v:.2f}"
 
 
+def _learning_curves(curves: dict[str, dict[int, float]], names: tuple[str, ...]) -> bytes | None:
+    panels = {}
+    for name in names:
+        stages = {s: sorted(curves.get(f"{s}/{name}", {}).items()) for s in ("train", "val")}
+        if any(stages.values()):
+            panels[name] = stages
+    return plots.learning_curves(panels) if panels else None
+
+
 def _figures(run: dict[str, Any]) -> dict[str, bytes]:
     m, summary, curves = run["metrics"], run["summary"], run["curves"]
+    if m.get("task") == "regression":
+        return _regression_figures(run)
     figs = {}
     if summary.get("counts"):
         figs["class_distribution"] = plots.class_distribution(summary["counts"])
     monitor = run["config"].get("trainer", {}).get("monitor", "val/macro_f1").split("/")[-1]
-    panels = {}
-    for name in ("loss", monitor):
-        stages = {s: sorted(curves.get(f"{s}/{name}", {}).items()) for s in ("train", "val")}
-        if any(stages.values()):
-            panels[name] = stages
-    if panels:
-        figs["learning_curves"] = plots.learning_curves(panels)
+    learning = _learning_curves(curves, ("loss", monitor))
+    if learning:
+        figs["learning_curves"] = learning
     figs["confusion_counts"] = plots.confusion(np.array(m["confusion_matrix"]), m["classes"], False)
     figs["confusion_normalised"] = plots.confusion(np.array(m["confusion_matrix"]), m["classes"], True)
     pred = run["dir"] / f"predictions_{m.get('split', 'test')}.npz"
@@ -55,6 +62,58 @@ def _figures(run: dict[str, Any]) -> dict[str, bytes]:
             aucs = {c: m["per_class"][c].get("auroc") for c in m["classes"]}
             figs["roc"] = plots.roc(curves_roc, aucs)
     return figs
+
+
+def _regression_figures(run: dict[str, Any]) -> dict[str, bytes]:
+    """Learning curves (loss, RMSE), predicted vs true and residuals, from ``predictions_<split>.npz``."""
+    m, figs = run["metrics"], {}
+    learning = _learning_curves(run["curves"], ("loss", "rmse"))
+    if learning:
+        figs["learning_curves"] = learning
+    pred = run["dir"] / f"predictions_{m.get('split', 'test')}.npz"
+    if pred.exists():
+        with np.load(pred) as z:
+            y_true, y_pred = z["y_true"], z["y_pred"]
+        figs["predicted_vs_true"] = plots.predicted_vs_true(y_true, y_pred, m.get("target", "target"))
+        figs["residuals"] = plots.residuals(y_true, y_pred, m.get("target", "target"))
+    return figs
+
+
+def model_notes(m: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """Why this model can or cannot separate these classes, from two facts the run recorded:
+    whether the model is linear (evaluation: ``model_is_linear``) and whether the training
+    classes are linearly separable (the data summary's linear-programming check)."""
+    linear, separable = m.get("model_is_linear"), summary.get("linearly_separable")
+    if m.get("task") == "regression" or linear is None or separable is None:
+        return []
+    dims = len(summary.get("features") or [])
+    shape = "a straight line in the plane of its 2 features" if dims == 2 else \
+        f"a hyperplane in its {dims}-dimensional input space" if dims else "a hyperplane"
+    if linear and not separable:
+        return [f"Why not 100 %: this model is linear, so its decision boundary is {shape}, and the training "
+                "classes are not linearly separable: no setting of its weights puts every training sample on its "
+                "class's side. A hidden layer with a non-linearity (mlp) can bend the boundary."]
+    if linear:
+        return ["This model is linear (a hyperplane decision boundary) and the training classes are linearly "
+                "separable, so a linear boundary suffices."]
+    if not separable:
+        return ["The training classes are not linearly separable; this model's hidden layer(s) with a "
+                "non-linearity bend its decision boundary, which a linear model cannot do."]
+    return []
+
+
+def _methods(run: dict[str, Any]) -> dict[str, Any]:
+    """The Methods paragraph; a regression run has no classes to average over (this sentence
+    belongs in ``report.methods`` itself, which is not this change's to edit)."""
+    methods = methods_paragraph(run["config"], run["summary"])
+    if run["metrics"].get("task") == "regression":
+        scale = run["summary"].get("target_scale")
+        loss = run["config"].get("model", {}).get("loss") or "mse"
+        methods["text"] = methods["text"].replace(
+            "Macro averages are over the classes present in the evaluated split. ",
+            f"Loss {loss} on the target{' standardised with the training split’s mean and std' if scale else ''}; "
+            "MSE, MAE, RMSE and R² are in the target’s own units. ")
+    return methods
 
 
 def _inside(run_dir: Path) -> list[dict[str, str]]:
@@ -78,7 +137,7 @@ def write_report(run_dir: str | Path) -> Path:
         atomic.write_bytes(run["dir"] / "plots" / f"{name}.png", png)
     html = _env.get_template("report.html.j2").render(
         run=run, m=run["metrics"], summary=run["summary"], timing=run["timing"],
-        methods=methods_paragraph(run["config"], run["summary"]),
+        methods=_methods(run), notes=model_notes(run["metrics"], run["summary"]),
         reference=reference_rows(run["metrics"], run["config"].get("reference"))
         if run["config"].get("reference") else None,
         config_yaml=(run["dir"] / "config.yaml").read_text(encoding="utf-8")
@@ -92,6 +151,7 @@ def write_report(run_dir: str | Path) -> Path:
 
 
 COMPARE_KEYS = ("accuracy", "macro_f1", "macro_sensitivity", "macro_ppv", "auroc_macro")
+REGRESSION_KEYS = ("mse", "mae", "rmse", "r2")
 
 
 def compare_rows(run_dirs: list[str | Path]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -99,14 +159,16 @@ def compare_rows(run_dirs: list[str | Path]) -> tuple[list[str], list[dict[str, 
     runs = [read_run(Path(d)) for d in run_dirs]
     classes: list[str] = []
     for r in runs:
-        classes += [c for c in r["metrics"]["classes"] if c not in classes]
+        classes += [c for c in r["metrics"].get("classes", []) if c not in classes]
+    regression = REGRESSION_KEYS if any(r["metrics"].get("task") == "regression" for r in runs) else ()
     rows = []
     for r in runs:
         m = r["metrics"]
         row = {"run": str(r["dir"]), "model": r["config"].get("model", {}).get("name", "?"),
                "protocol": r["summary"].get("protocol", ""), "n": m.get("n_samples")}
         row.update({k: m.get(k) for k in COMPARE_KEYS})
-        row.update({f"F1 {c}": (m["per_class"].get(c) or {}).get("f1") for c in classes})
+        row.update({k: m.get(k) for k in regression})  # only when a regression run is compared
+        row.update({f"F1 {c}": (m.get("per_class", {}).get(c) or {}).get("f1") for c in classes})
         row["train_s"] = r["timing"].get("train_s")
         rows.append(row)
     return classes, rows

@@ -82,3 +82,28 @@ def roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str, float 
     ax.set_title("ROC, one-vs-rest")
     ax.legend(frameon=False, fontsize=8)
     return _png(fig)
+
+
+def predicted_vs_true(y_true: np.ndarray, y_pred: np.ndarray, target: str) -> bytes:
+    """Regression: each sample's prediction against its true value; the diagonal is perfect."""
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.scatter(y_true, y_pred, s=8, alpha=0.6)
+    lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([lo, hi], [lo, hi], ls="--", c="grey", lw=0.8, label="y = x")
+    ax.set_xlabel(f"true {target}")
+    ax.set_ylabel(f"predicted {target}")
+    ax.set_title("Predicted vs true")
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
+def residuals(y_true: np.ndarray, y_pred: np.ndarray, target: str) -> bytes:
+    """Regression: residual (true − predicted) against the prediction; a pattern means the model
+    misses structure, a funnel means the noise grows with the value."""
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.scatter(y_pred, y_true - y_pred, s=8, alpha=0.6)
+    ax.axhline(0, ls="--", c="grey", lw=0.8)
+    ax.set_xlabel(f"predicted {target}")
+    ax.set_ylabel("residual (true − predicted)")
+    ax.set_title("Residuals")
+    return _png(fig)

@@ -24,7 +24,7 @@ class ArrayDataset(Dataset):
 
     def __init__(self, split: Split):
         self.x = to_tensors(split.x)
-        self.y = torch.from_numpy(split.y.astype(np.int64))
+        self.y = torch.from_numpy(split.y.astype(np.float32 if split.y.dtype.kind == "f" else np.int64))
 
     def __len__(self) -> int:
         return len(self.y)

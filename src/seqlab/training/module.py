@@ -4,6 +4,8 @@ It receives the model's registry name and keyword arguments (saved as hyper-para
 checkpoint rebuilds its own network. Validation metrics are computed from a confusion matrix
 with macro averages over the classes present (see ``seqlab.evaluation.metrics``), so the
 monitored ``val/macro_f1`` is not dragged down by a class absent from the validation split.
+A real-valued target trains ``Regressor`` (end of this file): the same loop, a regression loss
+and MSE / MAE / RMSE / R² per stage instead of the confusion matrix.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Any
 import lightning as L
 import torch
 from torch import nn
+from torch.nn import functional as F
+from torchmetrics import Metric
 from torchmetrics.classification import MulticlassConfusionMatrix
 
+from seqlab.errors import ConfigError
 from seqlab.evaluation.metrics import from_confusion
 from seqlab.inference.loading import build_model, forward_inputs
 
@@ -138,3 +143,85 @@ def build_scheduler(opt: torch.optim.Optimizer, o: dict[str, Any], trainer: L.Tr
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     return {"scheduler": sched, "interval": "step"}
+
+
+# ---- regression: a real-valued target (``PreparedData.task == "regression"``, the tabular basics) ----
+
+
+class RegressionSums(Metric):
+    """Running sums for MSE / MAE / RMSE / R² over an epoch (summed across processes under DDP);
+    R² is ``None`` while the targets seen have no spread."""
+
+    full_state_update = False
+
+    def __init__(self):
+        super().__init__()
+        for name in ("n", "sum_y", "sum_y2", "sse", "sae"):
+            self.add_state(name, default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
+        pred, target = pred.double().reshape(-1), target.double().reshape(-1)
+        err = pred - target
+        self.n += target.numel()
+        self.sum_y += target.sum()
+        self.sum_y2 += (target ** 2).sum()
+        self.sse += (err ** 2).sum()
+        self.sae += err.abs().sum()
+
+    def compute(self) -> dict[str, float | None]:
+        n = max(float(self.n), 1.0)
+        ss_tot = float(self.sum_y2 - self.sum_y ** 2 / n)
+        mse = float(self.sse) / n
+        return {"mse": mse, "mae": float(self.sae) / n, "rmse": mse ** 0.5,
+                "r2": 1.0 - float(self.sse) / ss_tot if ss_tot > 1e-9 * float(self.sum_y2) else None}
+
+
+class Regressor(Classifier):
+    """The shared module for a real-valued target. The loss (the model's ``loss`` argument:
+    ``mse``, or ``gaussian_nll`` when the network also predicts a variance) is taken on the
+    target standardised with ``target_scale`` (the training split's mean and std), so one
+    learning rate suits any units; MSE / MAE / RMSE / R² are logged in the target's own units."""
+
+    def __init__(self, *, model_name: str, model_kwargs: dict[str, Any], classes: list[str],
+                 optim: dict[str, Any], class_weights: list[float] | None = None,
+                 augment: dict[str, Any] | None = None, seed: int = 0, keep_frozen: bool = False,
+                 target_scale: list[float] | None = None):
+        super(Classifier, self).__init__()  # LightningModule's, not Classifier's (no confusion matrix)
+        self.save_hyperparameters()  # (needs the super() above: Lightning finds the arguments through it)
+        if class_weights is not None:
+            raise ConfigError("optim.class_weights weighs classes; a regression target has none (set it to none)")
+        self.loss_name = model_kwargs.get("loss") or "mse"
+        if self.loss_name not in ("mse", "gaussian_nll"):
+            raise ConfigError(f"model.loss {self.loss_name!r} is for classes; a regression target takes mse or "
+                              f"gaussian_nll")
+        self.model = build_model(model_name, model_kwargs)
+        self.augmenter, self.classes, self.optim = None, classes, optim
+        self.mean, self.sd = (float(v) for v in (target_scale or (0.0, 1.0)))
+        self.sums = nn.ModuleDict({f"{s}_sums": RegressionSums() for s in STAGES})
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        x, y = batch
+        out = self(x)  # (B, 1) prediction, or (B, 2) mean and variance, in standardised units
+        z = (y.float() - self.mean) / self.sd
+        if self.loss_name == "gaussian_nll":
+            loss = F.gaussian_nll_loss(out[:, 0], z, out[:, 1], full=True)
+        else:
+            loss = F.mse_loss(out[:, 0], z)
+        self.sums[f"{stage}_sums"].update(out[:, 0].detach() * self.sd + self.mean, y.float())
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(y),
+                 prog_bar=stage == "val", sync_dist=stage != "train")
+        return loss
+
+    def _log_epoch(self, stage: str) -> None:
+        metric = self.sums[f"{stage}_sums"]
+        m = metric.compute()
+        metric.reset()
+        for key, value in m.items():
+            if value is not None:
+                self.log(f"{stage}/{key}", value, prog_bar=key == "rmse" and stage == "val")
+
+    def on_validation_epoch_end(self) -> None:
+        if not self.trainer.sanity_checking:
+            self._log_epoch("val")
+        else:
+            self.sums["val_sums"].reset()

@@ -18,13 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, help="number of record folds for --cv-only")
     p.set_defaults(func=cmd_reproduce)
 
-    p = sub.add_parser("predict", help="classify every beat of a WFDB record with a trained run")
+    p = sub.add_parser("predict", help="classify every beat of a WFDB record, or texts, with a trained run")
     p.add_argument("run_dir")
-    p.add_argument("records", nargs="+", metavar="record",
-                   help="WFDB record path(s) without extension, e.g. data/mitdb/100; several "
-                        "records share one model load")
-    p.add_argument("--out", help="CSV path for one record, a directory for several (default: "
-                                 "RECORD_NAME.seqlab.csv in the current directory)")
+    p.add_argument("records", nargs="*", metavar="record|FILE",
+                   help="ECG runs: WFDB record path(s) without extension, e.g. data/mitdb/100; several "
+                        "records share one model load. Text runs: one file of texts (.txt one a line, "
+                        ".csv/.tsv with --column)")
+    p.add_argument("--text", action="append",
+                   help="text runs: classify this text (repeat the option for several)")
+    p.add_argument("--column", help="text runs: the column of a .csv/.tsv FILE holding the texts "
+                                    "(default: review, document, text or sentence)")
+    p.add_argument("--out", help="CSV path for one record or text file, a directory for several records "
+                                 "(default: NAME.seqlab.csv in the current directory)")
     p.add_argument("--annotations", metavar="EXT", help="use this annotation file's beats (e.g. atr) "
                                                          "instead of detecting R peaks")
     p.add_argument("--engine", choices=("auto", "onnx", "torch"), default="auto",
@@ -43,7 +48,7 @@ def cmd_reproduce(args) -> int:
 
     run_dir = reproduce(args.name, data_dir=args.data_dir, out=args.out, cv_only=args.cv_only,
                         folds=args.folds, overrides=args.overrides)
-    import yaml
+    from seqlab.yaml_strict import read_yaml
 
     if args.cv_only:
         from seqlab.report.cv import write_cv_report
@@ -55,7 +60,7 @@ def cmd_reproduce(args) -> int:
               f"{write_cv_report(run_dir, read_json(Path(run_dir) / 'cv_summary.json'))}")
 
     metrics = json.loads((Path(run_dir) / "metrics.json").read_text())
-    reference = yaml.safe_load((Path(run_dir) / "config.yaml").read_text()).get("reference")
+    reference = read_yaml(Path(run_dir) / "config.yaml").get("reference")
     print_summary(run_dir)
     if "cv" in metrics:
         cv = metrics["cv"]
@@ -69,15 +74,26 @@ def cmd_reproduce(args) -> int:
 def cmd_predict(args) -> int:
     import time
 
+    from seqlab.config import load_run
+    from seqlab.data.text.prepare import TextDataConfig
+
+    cfg = load_run(args.run_dir)
+    if args.text or isinstance(cfg.data, TextDataConfig):  # one command: the run's data kind decides
+        return _predict_texts(args)
+    if not args.records:
+        from seqlab.errors import ConfigError
+
+        raise ConfigError("give at least one WFDB record to classify, e.g. data/mitdb/100")
+    from seqlab.inference.predict import Predictor, resolve_engine
     from seqlab.inference.prefetch import BeatPrefetcher
 
     t0 = time.perf_counter()
+    engine = resolve_engine(args.run_dir, cfg.eval.checkpoint, args.engine)
     # started before the engine (ONNX Runtime or torch) is imported: the records' beats are
-    # prepared on the other core meanwhile
-    with BeatPrefetcher(args.run_dir, args.records, annotations=args.annotations) as prepared_records:
-        from seqlab.inference.predict import Predictor
-
-        predictor = Predictor(args.run_dir, engine=args.engine, threads=args.threads)
+    # prepared on the other core meanwhile (with ONNX Runtime this process reads the records)
+    with BeatPrefetcher(args.run_dir, args.records, annotations=args.annotations, read_here=engine == "onnx",
+                        onnx_threads=args.threads if engine == "onnx" else None) as prepared_records:
+        predictor = Predictor(args.run_dir, engine=engine, threads=args.threads)
         many = len(args.records) > 1
         total_beats, total_s = 0, 0.0
         for prepared in prepared_records:
@@ -94,4 +110,18 @@ def cmd_predict(args) -> int:
         wall = time.perf_counter() - t0
         print(f"{len(args.records)} records, {total_beats:,} beats in {wall:.2f} s with the model load "
               f"({total_s / wall:,.0f}x real time)")
+    return 0
+
+
+def _predict_texts(args) -> int:
+    from seqlab.errors import ConfigError
+    from seqlab.inference.text_predict import predict_text_command, summary_lines
+
+    if args.annotations:
+        raise ConfigError("--annotations applies to ECG records, not to texts")
+    if len(args.records) > 1:
+        raise ConfigError("a text run takes one FILE at a time (or --text)")
+    summary = predict_text_command(args.run_dir, text=args.text, file=args.records[0] if args.records else None,
+                                   column=args.column, out=args.out, engine=args.engine, threads=args.threads)
+    print("\n".join(summary_lines(summary)))
     return 0

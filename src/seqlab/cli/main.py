@@ -9,7 +9,7 @@ import sys
 from seqlab.errors import SeqlabError
 
 COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.inside", "seqlab.cli.crawl",
-                   "seqlab.cli.toolbox", "seqlab.cli.text", "seqlab.cli.serve")
+                   "seqlab.cli.toolbox", "seqlab.cli.text", "seqlab.cli.serve", "seqlab.cli.export")
 DATA_MODULES = ("seqlab.cli.ecg_data", "seqlab.cli.text")
 
 

@@ -4,7 +4,7 @@ Run directory layout (other tools read it)::
 
     RUN_DIR/config.yaml            resolved config (also inside every checkpoint)
     RUN_DIR/data_summary.json      classes, samples per class per split, protocol notes
-    RUN_DIR/checkpoints/{best,last}.ckpt   (scikit-learn models: model.pkl)
+    RUN_DIR/checkpoints/{best,last}.ckpt   (scikit-learn models: model.skops)
     RUN_DIR/logs/csv/metrics.csv   per-epoch curves; logs/tb/ for TensorBoard
     RUN_DIR/metrics.json, predictions.npz, timing.json, report.html, plots/*.png
 """
@@ -21,7 +21,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from seqlab import atomic
@@ -33,11 +33,10 @@ from seqlab.errors import ConfigError, SeqlabError
 from seqlab.models.registry import MODELS
 from seqlab.report.rundir import read_json
 from seqlab.inference.evaluate import evaluate
-from seqlab.inference.loading import load_checkpoint
-from seqlab.training import sklearn_fit, transfer
-from seqlab.training.checkpoint import AtomicCheckpointIO, RngState
+from seqlab.training import lm_objectives, sklearn_fit, transfer
+from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, checkpoint_callbacks, resume_checkpoint
 from seqlab.training.data import ArrayDataModule
-from seqlab.training.module import Classifier
+from seqlab.training.module import Regressor
 
 RUN_DIR_ENV = "SEQLAB_RUN_DIR"  # lets DDP child processes find the directory rank 0 made
 
@@ -57,6 +56,31 @@ def class_weights(cfg: RunConfig, data: PreparedData) -> list[float] | None:
     counts = np.bincount(data.train.y, minlength=len(data.classes)).astype(float)
     w = np.where(counts > 0, counts.sum() / (len(counts) * np.maximum(counts, 1)), 0.0)
     return w.tolist()
+
+
+REGRESSION_MONITORS = ("loss", "mse", "mae", "rmse", "r2")  # what Regressor logs per stage
+
+
+def for_task(cfg: RunConfig, data: PreparedData) -> RunConfig:
+    """The config as a regression target (``data.task``) needs it, checked before anything is
+    written: a network, no class weights, and a monitor that is logged. A monitor left at its
+    default (val/macro_f1) becomes ``val/loss``; a mode left at its default follows the metric
+    (max for r2, min for the errors)."""
+    if data.task != "regression":
+        return cfg
+    if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
+        raise ConfigError(f"model {cfg.model.name!r} is a classifier; a regression target needs a network "
+                          f"('linear', 'mlp')")
+    if cfg.optim.class_weights != "none":
+        raise ConfigError("optim.class_weights weighs classes; a regression target has none (set it to none)")
+    t = cfg.trainer
+    monitor = t.monitor if "monitor" in t.model_fields_set else "val/loss"
+    stage, _, metric = monitor.partition("/")
+    if stage not in ("train", "val") or metric not in REGRESSION_MONITORS:
+        raise ConfigError(f"trainer.monitor {monitor!r} is not logged for a regression target; use val/ with one "
+                          f"of {', '.join(REGRESSION_MONITORS)}")
+    mode = t.mode if "mode" in t.model_fields_set else "max" if metric == "r2" else "min"
+    return cfg.model_copy(update={"trainer": t.model_copy(update={"monitor": monitor, "mode": mode})})
 
 
 def is_rank_zero() -> bool:
@@ -96,10 +120,8 @@ def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool =
                   callbacks: list[L.Callback] = ()) -> L.Trainer:
     t = cfg.trainer
     callbacks: list[L.Callback] = [RngState(), *callbacks]
-    if enable_checkpointing:
-        callbacks.append(ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor=t.monitor,
-                                         mode=t.mode, save_top_k=1, save_last=True,
-                                         enable_version_counter=False, auto_insert_metric_name=False))
+    if enable_checkpointing:  # best.ckpt, then last.ckpt every epoch (see training.checkpoint)
+        callbacks.extend(checkpoint_callbacks(run_dir / "checkpoints", t.monitor, t.mode))
     if t.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=t.monitor, mode=t.mode, patience=t.early_stopping_patience))
     if t.progress_bar:
@@ -108,7 +130,7 @@ def build_trainer(cfg: RunConfig, run_dir: Path, *, enable_checkpointing: bool =
     if precision == "auto":
         precision = "16-mixed" if torch.cuda.is_available() and t.accelerator != "cpu" else "32-true"
     return L.Trainer(
-        max_epochs=t.max_epochs, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
+        max_epochs=t.max_epochs, max_steps=t.max_steps, accelerator=t.accelerator, devices=t.devices, num_nodes=t.num_nodes,
         strategy=t.strategy, precision=precision, gradient_clip_val=t.gradient_clip_val,
         deterministic=t.deterministic, callbacks=callbacks, enable_progress_bar=t.progress_bar,
         logger=[CSVLogger(run_dir / "logs", name="csv", version=_csv_version(run_dir)),
@@ -145,26 +167,38 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     t0 = time.perf_counter()
     data = data if data is not None else prepare_data(cfg.data, cfg.seed)
     prepare_s = time.perf_counter() - t0
+    cfg = for_task(cfg, data)  # a regression target: monitor val/loss unless the config names another
     run_dir = resume_from if resume_from is not None else new_run_dir(cfg, out)
-    if resume_from is None and (run_dir / "checkpoints" / "last.ckpt").exists() and not os.environ.get(RUN_DIR_ENV):
+    ckpts = run_dir / "checkpoints"
+    if resume_from is None and not os.environ.get(RUN_DIR_ENV) and \
+            any((ckpts / n).exists() for n in ("last.ckpt", "best.ckpt", "model.skops")):
         raise SeqlabError(f"{run_dir} already holds a run; use --resume {run_dir} or another --out")
+    ckpt, start_epoch = None, 0
+    if resume_from is not None:  # checked before anything is written: a bad checkpoint is one line
+        ckpt, state = resume_checkpoint(run_dir)
+        start_epoch = state["epoch"] + 1
     if is_rank_zero():
+        for folder in (run_dir, ckpts):  # unfinished atomic writes of a killed process
+            atomic.remove_orphans(folder)
         write_run_header(run_dir, cfg, data)
     if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
         sklearn_fit.fit(cfg, data, run_dir, prepare_s=prepare_s)
         return finish(run_dir, cfg, data, report=report)
-    module = Classifier(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
+    # the shared Classifier, or its subclass that adds the network's auxiliary LM loss
+    module_class = lm_objectives.classifier_class(cfg.model.params)
+    task_args = {}
+    if data.task == "regression":  # a real-valued target: regression loss and metrics, same loop
+        module_class, task_args = Regressor, {"target_scale": data.summary.get("target_scale")}
+    module = module_class(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
                         optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data),
                         augment=cfg.augment.model_dump() if cfg.augment.prob > 0 else None, seed=cfg.seed,
-                        keep_frozen=cfg.model.unfreeze_at_epoch is not None)
+                        keep_frozen=cfg.model.unfreeze_at_epoch is not None, **task_args)
     module.hparams["config"] = cfg.to_dict()
     _, transfer_callbacks = transfer.apply(module.model, cfg.model, run_dir if is_rank_zero() else None)
     trainer = build_trainer(cfg, run_dir, callbacks=[*transfer_callbacks, *callbacks])
     dm = ArrayDataModule(data, batch_size=cfg.data.batch_size, seed=cfg.seed, sampler=cfg.data.sampler,
                          num_workers=cfg.trainer.num_workers, eval_batch_size=cfg.eval.batch_size,
                          distributed=trainer.world_size > 1)
-    ckpt = run_dir / "checkpoints" / "last.ckpt" if resume_from is not None else None
-    start_epoch = load_checkpoint(ckpt)["epoch"] + 1 if ckpt else 0
     t1 = time.perf_counter()
     os.environ[RUN_DIR_ENV] = str(run_dir)  # Lightning's DDP children start inside fit() and inherit it
     try:
@@ -193,18 +227,21 @@ def _after_fit(run_dir: Path, cfg: RunConfig, data: PreparedData, trainer: L.Tra
         timing["step_ms"] = round(1000 * fit_s / max(1, steps - timing.get("steps_before", 0)), 2)
     timing["steps_before"] = steps
     atomic.write_json(run_dir / "timing.json", timing)
+    from seqlab.inference.export import export_after_training
+
+    export_after_training(run_dir, cfg.eval.checkpoint)  # checkpoints/model.onnx: predict without torch
     return finish(run_dir, cfg, data, report=report)
 
 
-def resume(run_dir: str | Path) -> Path:
-    """Continue a killed run from ``checkpoints/last.ckpt`` with its saved config."""
+def resume(run_dir: str | Path, *, report: bool = True) -> Path:
+    """Continue a killed run from its last complete epoch (``checkpoints/last.ckpt``, see
+    ``resume_checkpoint``) with its saved config."""
     run_dir = Path(run_dir)
-    last = run_dir / "checkpoints" / "last.ckpt"
-    if not last.exists():
-        raise SeqlabError(f"cannot resume {run_dir}: no checkpoints/last.ckpt (the run saved no epoch yet; "
-                          f"start it again with `seqlab train`)")
+    resume_checkpoint(run_dir, say=False)  # nothing to resume from: say so before preparing any data
+    if not (run_dir / "config.yaml").is_file():
+        raise SeqlabError(f"cannot resume {run_dir}: no config.yaml (not a seqlab run directory)")
     cfg = configlib.load(run_dir / "config.yaml")
-    return train(cfg, resume_from=run_dir)
+    return train(cfg, resume_from=run_dir, report=report)
 
 
 def finish(run_dir: Path, cfg: RunConfig, data: PreparedData, *, report: bool = True) -> Path:

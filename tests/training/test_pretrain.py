@@ -90,7 +90,7 @@ def test_cli_error_is_the_same_line_as_seqlab_train(tmp_path, capsys):
                  "--out", str(tmp_path / "x")])
     assert code == 2 and not (tmp_path / "x").exists()
     assert capsys.readouterr().err.strip().splitlines() == [
-        "seqlab: error: unknown key 'trainer.max_epoch' (did you mean 'max_epochs'?); valid: "
+        "seqlab: error: unknown key 'trainer.max_epoch' (did you mean 'max_epochs', 'max_steps'?); valid: "
         + ", ".join(config.TrainerConfig.model_fields)]
     assert main(["pretrain", "--resume", str(tmp_path)]) == 1
     assert "no checkpoints/last.ckpt" in capsys.readouterr().err

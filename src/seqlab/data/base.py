@@ -22,7 +22,7 @@ class DataConfigBase(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     name: str
-    batch_size: int = Field(128, ge=1, le=1 << 20)
+    batch_size: int = 128  # range checked in config.from_dict
     # train-side class balancing by the trainer's loader: draw every class equally often
     # (weighted_sampler) or in proportion to the square root of its count (sqrt_weighted_sampler:
     # milder, keeps the rare classes from being repeated hundreds of times)

@@ -64,3 +64,11 @@ def test_plot_draws_reference_and_predicted_labels(ecg_run, tmp_path, capsys):
     assert "mismatches with the reference" in printed and "beats" in printed
     assert main(["plot", str(records / "208"), "--from", "20", "--to", "10", "--out", str(out)]) == 2
     assert "need 0 <= from < to" in capsys.readouterr().err
+
+
+def test_predict_plot_draws_the_first_minute(ecg_run, tmp_path, capsys):
+    run_dir, records = ecg_run
+    out = tmp_path / "208.csv"
+    assert main(["predict", str(run_dir), str(records / "208"), "--out", str(out), "--plot"]) == 0
+    assert (tmp_path / "208.png").stat().st_size > 5000
+    assert "plot (first minute)" in capsys.readouterr().out

@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="inference threads (default 1: one record is a small job, and a second "
                         "thread stalls it badly when the other core is busy)")
+    p.add_argument("--plot", action="store_true", help="also draw each record's first minute with reference "
+                                                       "and predicted labels (RECORD.seqlab.png)")
     p.set_defaults(func=cmd_predict, fast_exit=True)
 
 
@@ -106,6 +108,12 @@ def cmd_predict(args) -> int:
             print(f"{record.name}: {result['n_beats']:,} beats in {result['seconds']:.2f} s "
                   f"({result['realtime_factor']:,.0f}x real time, {result['engine']}): {counts}")
             print(f"  csv: {result['csv']}  annotations: {result['annotation']}")
+            if args.plot:
+                from seqlab.inference.record_plot import plot_record
+
+                png = Path(result["csv"]).with_suffix(".png")
+                plot_record(record, png, start_s=0.0, end_s=60.0, predictor=predictor)
+                print(f"  plot (first minute): {png}")
     if many:
         wall = time.perf_counter() - t0
         print(f"{len(args.records)} records, {total_beats:,} beats in {wall:.2f} s with the model load "

@@ -19,14 +19,16 @@ from seqlab.report import inside_plots
 
 
 def plot_record(record: str | Path, out: str | Path, *, start_s: float = 0.0, end_s: float | None = None,
-                run: str | Path | None = None) -> dict[str, Any]:
-    """Write the PNG; returns what it shows (window, beats, mismatches)."""
+                run: str | Path | None = None, predictor=None) -> dict[str, Any]:
+    """Write the PNG; returns what it shows (window, beats, mismatches). ``predictor``: an
+    already loaded ``Predictor`` (``seqlab predict --plot``) instead of loading ``run``."""
     record, out = Path(record), Path(out)
     predicted, classes, scheme = None, None, "aami5"
-    if run is not None:
-        from seqlab.inference.predict import Predictor
+    if run is not None or predictor is not None:
+        if predictor is None:
+            from seqlab.inference.predict import Predictor
 
-        predictor = Predictor(run)
+            predictor = Predictor(run)
         opts, classes = BeatOptions.model_validate({k: v for k, v in predictor.data.items()
                                                      if k in BeatOptions.model_fields}), predictor.classes
         scheme = predictor.data.get("labels", "aami5")
@@ -39,7 +41,7 @@ def plot_record(record: str | Path, out: str | Path, *, start_s: float = 0.0, en
                           f"{len(rec.signal) / rec.fs:.1f} s)")
     a, b = int(start_s * rec.fs), min(len(rec.signal), int(end_s * rec.fs))
     signal = clean_record(rec, opts)[a:b]
-    if run is not None:
+    if predictor is not None:
         probs, peaks = predictor.probabilities(prepare_record(record, beat_options(predictor.data)))
         predicted_all = [classes[k] for k in probs.argmax(axis=1)]
     else:
@@ -47,7 +49,7 @@ def plot_record(record: str | Path, out: str | Path, *, start_s: float = 0.0, en
     inside = (peaks >= a) & (peaks < b)
     peaks = peaks[inside]
     refs = reference_labels(record, peaks, rec.fs, scheme, classes or ["N", "S", "V", "F", "Q"])
-    if run is not None:
+    if predictor is not None:
         predicted = [p for p, ok in zip(predicted_all, inside) if ok]
     t = np.arange(a, b) / rec.fs
     png = inside_plots.record_strip(t, signal, peaks / rec.fs, refs, predicted,

@@ -14,9 +14,6 @@ import json
 import os
 import pickle
 import shutil
-import threading
-import time
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -27,50 +24,12 @@ import yaml
 
 from seqlab import config
 from seqlab.cli.main import main
-from seqlab.errors import SeqlabError
 from seqlab.inference.loading import load_model
 from seqlab.training import run
 from testpaths import REPO
+from limits import refused
 
-MB = 1 << 20
 FIX = REPO / "tests" / "fixtures"
-
-
-def rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * 4096
-
-
-def refused(call, *fragments: str) -> str:
-    """``call`` raises a one-line SeqlabError holding every fragment, within 2 s and 300 MB
-    (Python's traced peak or the resident-set growth, whichever is larger)."""
-    base, peak, done = rss(), [0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], rss() - base)
-            time.sleep(0.002)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    tracemalloc.start()
-    thread.start()
-    t0 = time.perf_counter()
-    try:
-        with pytest.raises(SeqlabError) as info:
-            call()
-    finally:
-        elapsed = time.perf_counter() - t0
-        traced = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        done.set()
-        thread.join()
-    msg = str(info.value)
-    assert "\n" not in msg and "weights_only=False" not in msg, msg
-    for fragment in fragments:
-        assert fragment in msg, (fragment, msg)
-    assert elapsed < 2.0, f"took {elapsed:.2f} s: {msg}"
-    assert max(traced, peak[0]) < 300 * MB, f"peak {max(traced, peak[0]) / MB:.0f} MB: {msg}"
-    return msg
 
 
 def files(root: Path) -> dict[str, int]:

@@ -7,9 +7,6 @@ imported here first), with nothing written.
 
 from __future__ import annotations
 
-import threading
-import time
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -21,41 +18,11 @@ from seqlab.cli.main import main
 from seqlab.errors import ConfigError
 
 from testpaths import REPO, SMOKE
+from limits import MB, measured
 
-MB = 1 << 20
 HEADER = "name: hostile\ndata: {name: synthetic_waves, n_samples: 200}\nmodel: {name: tiny_cnn}\n"
 LAUGHS = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"] + [
     f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi")]
-
-
-def rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * 4096
-
-
-def measured(call):
-    """(result, seconds, peak bytes): the larger of Python's traced peak and the process's
-    resident-set growth (sampled every 2 ms, so allocations by C libraries count too)."""
-    base, peak, done = rss(), [0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], rss() - base)
-            time.sleep(0.002)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    tracemalloc.start()
-    thread.start()
-    t0 = time.perf_counter()
-    try:
-        result = call()
-    finally:
-        elapsed = time.perf_counter() - t0
-        traced = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        done.set()
-        thread.join()
-    return result, elapsed, max(traced, peak[0])
 
 
 @pytest.fixture(scope="module", autouse=True)

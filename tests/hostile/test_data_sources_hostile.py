@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import time
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -19,28 +17,8 @@ from seqlab.cli.main import main
 from seqlab.data.ecg.fetch import fetch_mitdb, read_manifest
 from seqlab.data.text.imdb import read_imdb
 from seqlab.data.text.nsmc import nsmc_build, read_ratings, read_raw_reviews
-from seqlab.errors import DataError, SeqlabError
-
-MB = 1 << 20
-
-
-def refused(call, *fragments: str) -> str:
-    """``call`` must raise a one-line SeqlabError holding every fragment, fast and small."""
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    try:
-        with pytest.raises(SeqlabError) as info:
-            call()
-    finally:
-        elapsed = time.perf_counter() - t0
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    msg = str(info.value)
-    assert "\n" not in msg, msg
-    for fragment in fragments:
-        assert fragment in msg, (fragment, msg)
-    assert elapsed < 2.0 and peak < 300 * MB, (elapsed, peak / MB, msg)
-    return msg
+from seqlab.errors import DataError
+from limits import refused
 
 
 def files_under(root: Path) -> set[str]:

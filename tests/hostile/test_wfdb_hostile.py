@@ -5,7 +5,6 @@ allocating more than a few MB; garbage that reads fine must be flagged by the qu
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -14,12 +13,12 @@ import pytest
 import wfdb  # noqa: F401  (imported here so the timed calls below do not pay for the import)
 
 from testpaths import SHARED_DATA
+from limits import MB, refused
 from seqlab.data.ecg.qrs import ecg_peaks
 from seqlab.data.ecg.quality import ecg_quality
 from seqlab.data.ecg.reader import read_header, read_record
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import ConfigError
 
-MB = 1 << 20
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
 MITDB_RECORDS = ("101 102 104 106 107 108 109 112 114 115 116 118 119 122 124 201 203 205 "
                  "207 208 209 215 217 220 223 230").split()
@@ -35,26 +34,6 @@ def isolated(tmp_path, monkeypatch):
     (tmp_path / "rec").mkdir()
     yield
     assert sorted(p.name for p in tmp_path.iterdir()) in (["rec"], ["data", "rec"])
-
-
-def refused(call, *fragments: str, seconds: float = 2.0) -> str:
-    """Run ``call``; it must raise a one-line SeqlabError holding every fragment, fast and small."""
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    try:
-        with pytest.raises(SeqlabError) as info:
-            call()
-    finally:
-        elapsed = time.perf_counter() - t0
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    msg = str(info.value)
-    assert "\n" not in msg, msg
-    for fragment in fragments:
-        assert fragment in msg, (fragment, msg)
-    assert elapsed < seconds, f"took {elapsed:.2f} s: {msg}"
-    assert peak < 300 * MB, f"peak {peak / MB:.0f} MB: {msg}"
-    return msg
 
 
 def write_record(folder: Path, name: str, header: str, dat_bytes: int = 0) -> Path:

@@ -18,7 +18,6 @@ import copy
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 

@@ -32,7 +32,7 @@ def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[s
         f"evaluated; seed {config.get('seed')}. "
         + _vote_sentence(config.get("eval", {}))
         + "Macro averages are over the classes present in the evaluated "
-        f"split. Implemented with seqlab on PyTorch Lightning and torchmetrics."
+        "split. Implemented with seqlab on PyTorch Lightning and torchmetrics."
     )
     refs = [REFERENCES["lightning"]]
     if data.get("name") == "mitbih":

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from seqlab import atomic
 from seqlab.config import RunConfig

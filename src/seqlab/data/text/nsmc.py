@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 from pathlib import Path
 from typing import Literal
 

@@ -38,7 +38,9 @@ def test_linear_run_names_its_terms_and_the_cli_writes_html(text_runs, tmp_path,
     _, linear = text_runs
     out = tmp_path / "why.html"
     assert main(["explain", str(linear), "--text", "정말 재미있는 영화 최고", "--out", str(out)]) == 0
-    assert "value x weight" in out.read_text()
+    page = out.read_text()
+    assert "value x weight" in page and "strongest terms" in page
+    assert "strongest terms for" in capsys.readouterr().out
     assert main(["explain", str(linear), "--text", "   "]) == 2
     assert "empty after the run's cleaning" in capsys.readouterr().err
 

@@ -42,11 +42,11 @@ def explain_text(run_dir: str | Path, text: str, *, steps: int = 32, k: int = 15
         raise ConfigError("the text is empty after the run's cleaning; give a review with words in it")
     model = load_model(run_dir, cfg.eval.checkpoint)
     if tokenizer is None:
-        from seqlab.inference.linear_terms import text_contributions
+        from seqlab.inference.linear_terms import text_contributions, top_terms
 
         probs = np.asarray(model.predict_proba(x))[0]
         return {"kind": "terms", "label": classes[int(probs.argmax())], "probs": dict(zip(classes, probs.tolist())),
-                "tokens": text_contributions(model, x[0], k)}
+                "tokens": text_contributions(model, x[0], k), "top": top_terms(model, classes, k)}
     return _token_attributions(model, x, tokenizer, classes, steps)
 
 
@@ -85,7 +85,17 @@ def to_html(text: str, result: dict[str, Any]) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>seqlab explain</title></head><body>"
             f"<p><b>{html.escape(result['label'])}</b> ({probs})</p><p>{' '.join(spans)}</p>"
             f"<p style='color:#666'>{what}; green pushes towards the predicted class, red against it.</p>"
-            f"<details><summary>text</summary><p>{html.escape(text)}</p></details></body></html>")
+            f"<details><summary>text</summary><p>{html.escape(text)}</p></details>{_top_html(result)}</body></html>")
+
+
+def _top_html(result: dict[str, Any]) -> str:
+    """A linear model's strongest terms per class, with their weights."""
+    if not result.get("top"):
+        return ""
+    cells = "".join(f"<td style='vertical-align:top'><b>{html.escape(c)}</b><br>"
+                    + "<br>".join(f"{html.escape(t)} {w:+.3f}" for t, w in terms) + "</td>"
+                    for c, terms in result["top"].items())
+    return f"<h3>The model's strongest terms</h3><table><tr>{cells}</tr></table>"
 
 
 def print_coloured(result: dict[str, Any]) -> None:
@@ -99,6 +109,8 @@ def print_coloured(result: dict[str, Any]) -> None:
         level = int(min(1.0, abs(score) / top) * 4)
         style = ("green" if score >= 0 else "red") + (" bold" if level >= 2 else "") if level else ""
         out.append(token + " ", style=style)
+    for c, terms in (result.get("top") or {}).items():
+        out.append(f"\nstrongest terms for {c}: " + ", ".join(f"{t} {w:+.2f}" for t, w in terms[:10]))
     Console().print(out)
 
 

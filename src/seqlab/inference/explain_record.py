@@ -29,7 +29,7 @@ MATCH_S = 0.15  # a detected beat takes the reference label of an annotation wit
 def reference_labels(record: Path, peaks: np.ndarray, fs: float, scheme: str, classes: list[str]) -> list[str]:
     """The reference class of each peak from the record's ``.atr`` ('' where none is near or
     the record has no annotations)."""
-    from seqlab.data.ecg.labels import BEAT_SYMBOLS, SCHEMES
+    from seqlab.data.ecg.labels import BEAT_SYMBOLS, SCHEMES, nearest_within
 
     if not record.with_suffix(".atr").exists():
         return [""] * len(peaks)
@@ -40,9 +40,7 @@ def reference_labels(record: Path, peaks: np.ndarray, fs: float, scheme: str, cl
     samples, symbols = ann.sample[beat], np.asarray(ann.symbol)[beat]
     if len(samples) == 0:
         return [""] * len(peaks)
-    pos = np.clip(np.searchsorted(samples, peaks), 1, len(samples) - 1)
-    nearest = np.where(np.abs(samples[pos - 1] - peaks) <= np.abs(samples[pos] - peaks), pos - 1, pos)
-    near = np.abs(samples[nearest] - peaks) <= MATCH_S * fs
+    nearest, near = nearest_within(samples, peaks, MATCH_S * fs)
     mapping = SCHEMES[scheme][0]
     return [mapping.get(symbols[i], "") if ok and mapping.get(symbols[i], "") in classes else ""
             for i, ok in zip(nearest, near)]

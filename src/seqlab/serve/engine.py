@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from seqlab import config as configlib
-from seqlab.data.ecg.labels import BEAT_SYMBOLS, SCHEMES
+from seqlab.data.ecg.labels import BEAT_SYMBOLS, SCHEMES, nearest_within
 from seqlab.data.ecg.reader import EcgRecord
 from seqlab.data.ecg.segment import beats_from_record, clean_record, read_record_for
 from seqlab.errors import ConfigError, DataError, SeqlabError
@@ -101,10 +101,7 @@ class EcgRun:
         cls = np.full(len(samples), -1, dtype=np.int64)
         matched = np.zeros(len(ref_samples), dtype=bool)
         if len(ref_samples) and len(samples):
-            pos = np.clip(np.searchsorted(ref_samples, samples), 1, len(ref_samples) - 1)
-            left = ref_samples[pos - 1]
-            nearest = np.where(np.abs(samples - left) <= np.abs(ref_samples[pos] - samples), pos - 1, pos)
-            close = np.abs(ref_samples[nearest] - samples) <= REFERENCE_TOLERANCE_S * record.fs
+            nearest, close = nearest_within(ref_samples, samples, REFERENCE_TOLERANCE_S * record.fs)
             symbol[close] = ref_symbols[nearest[close]]
             cls[close] = ref_class[nearest[close]]
             matched[nearest[close]] = True

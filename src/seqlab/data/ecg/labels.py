@@ -72,3 +72,19 @@ def split_symbols(symbols: np.ndarray) -> tuple[np.ndarray, int, dict[str, int]]
     known = np.isin(rest, list(NON_BEAT_SYMBOLS))
     names, counts = np.unique(rest[~known], return_counts=True)
     return is_beat, int(known.sum()), {str(s): int(c) for s, c in zip(names, counts)}
+
+
+def nearest_within(reference: np.ndarray, samples: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``samples``, the index of the nearest ``reference`` sample (both sorted) and
+    whether it lies within ``tolerance`` samples: the one place a detected beat meets its label.
+
+    >>> nearest_within(np.array([10, 50, 90]), np.array([12, 70, 88]), 5)
+    (array([0, 1, 2]), array([ True, False,  True]))
+    """
+    if len(reference) == 0:
+        return np.zeros(len(samples), dtype=np.int64), np.zeros(len(samples), dtype=bool)
+    pos = np.clip(np.searchsorted(reference, samples), 1, max(len(reference) - 1, 1))
+    left = pos - 1
+    right = np.minimum(pos, len(reference) - 1)
+    nearest = np.where(np.abs(samples - reference[left]) <= np.abs(reference[right] - samples), left, right)
+    return nearest, np.abs(reference[nearest] - samples) <= tolerance

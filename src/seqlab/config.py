@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
 
 from seqlab.data.base import DataConfigBase
 from seqlab.data.registry import DATASETS
@@ -29,7 +29,7 @@ from seqlab.registry import suggest
 
 # Model arguments that come from the data (shapes), never from the YAML.
 DATA_DERIVED = ("num_classes", "class_names", "in_channels", "seq_len", "num_rr", "rr_names",
-                "vocab_size", "max_length", "pad_id", "analysers")
+                "vocab_size", "max_length", "pad_id", "analysers", "beats_per_window")
 
 
 # Ranges a value must lie in, so that a typo ends in one line here instead of a traceback deep
@@ -117,6 +117,25 @@ class EvalConfig(Section):
     rhythm_gate: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
+class SyntheticConfig(Section):
+    """Beats from a conditional generator added to the training split (``training.synthetic``):
+    ``run`` = a trained generator run (its training records are checked against this run's
+    test records: overlap is reported as leakage), or ``config`` = a generator YAML trained
+    inside this run on its own training split (per cross-validation fold: no leakage)."""
+
+    run: str | None = None
+    config: str | None = None
+    per_class: dict[str, Annotated[int, Field(ge=1, le=1_000_000)]]  # class name -> beats to add
+    checkpoint: Literal["best", "last"] | None = None  # None: the generator config's eval.checkpoint
+    overrides: list[str] = []  # ``a.b=value`` overrides of ``config`` (e.g. trainer.max_epochs=5)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.run is None) == (self.config is None):
+            raise ValueError("give exactly one of run (a trained generator) or config (a generator YAML)")
+        return self
+
+
 class AugmentConfig(Section):
     """ECG-style augmentation of training batches (``seqlab.training.augment``); off while
     ``prob`` is 0. Each transform fires per sample with probability ``prob``; a magnitude of 0
@@ -130,6 +149,28 @@ class AugmentConfig(Section):
     motion: NonNegative = 0.1  # electrode-motion-like burst amplitude (smoothed noise under an envelope)
     shift: Annotated[float, Field(ge=0, le=0.5)] = 0.05  # time shift, at most this fraction of the window
     stretch: Annotated[float, Field(ge=0, lt=1)] = 0.05  # time stretch factor within 1 +- stretch
+    # generated beats added to the training split only (``training.synthetic``); None = off
+    synthetic: SyntheticConfig | None = None
+
+
+class ReconstructConfig(Section):
+    """Autoencoder training (``seqlab.training.reconstruct``; models of kind ``autoencoder``):
+    the noise a denoising autoencoder learns to remove (``seqlab.data.ecg.noise``), the classes
+    it is fitted on (``[N]``: an anomaly detector), the input SNRs its evaluation reports."""
+
+    noise: list[Literal["bw", "ma", "em"]] = []  # NST-like kinds added to training inputs; [] = plain AE
+    snr_db: tuple[float, float] = (-6.0, 12.0)  # training input SNR range, drawn uniformly per beat
+    eval_snr_db: list[float] = [-6.0, 0.0, 6.0, 12.0]  # SNR-in -> SNR-out table (with noise)
+    fit_classes: list[str] = []  # train and validate on these classes only ([] = every beat)
+    normal_class: str = "N"  # anomaly score = reconstruction error; ROC-AUC of this class vs the rest
+    fs: Positive | None = None  # sampling rate of the windows, for the noise; None = data.beat_fs
+
+    @field_validator("snr_db")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if v[0] > v[1]:
+            raise ValueError("a range (low, high) with low <= high")
+        return v
 
 
 class ModelConfig(Section):
@@ -164,6 +205,7 @@ class RunConfig(TopConfig):
     trainer: TrainerConfig = TrainerConfig()
     eval: EvalConfig = EvalConfig()
     augment: AugmentConfig = AugmentConfig()
+    reconstruct: ReconstructConfig = ReconstructConfig()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict in the YAML's own shape (what `load` reads back)."""
@@ -171,14 +213,20 @@ class RunConfig(TopConfig):
         out["data"] = self.data.model_dump(mode="json")
         out["model"] = {"name": self.model.name, **self.model.params,
                         **{k: getattr(self.model, k) for k in TRANSFER_KEYS if getattr(self.model, k) not in (None, [])}}
-        if self.augment.prob == 0:
+        if self.augment.prob == 0 and self.augment.synthetic is None:
             out.pop("augment")  # off: keep saved configs as small as the YAML they came from
+        elif self.augment.synthetic is None:
+            out["augment"].pop("synthetic")
+        if self.reconstruct.model_dump() == ReconstructConfig().model_dump():
+            out.pop("reconstruct")  # not an autoencoder run (or its defaults): leave the section out
         return {k: out[k] for k in ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment",
-                                    "reference", "tune") if out.get(k) is not None}
+                                    "reconstruct", "reference", "tune") if out.get(k) is not None}
 
 
-SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig, "augment": AugmentConfig}
-TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment", "reference", "tune")
+SECTIONS = {"optim": OptimConfig, "trainer": TrainerConfig, "eval": EvalConfig, "augment": AugmentConfig,
+            "reconstruct": ReconstructConfig}
+TOP_KEYS = ("name", "seed", "data", "model", "optim", "trainer", "eval", "augment", "reconstruct", "reference",
+            "tune")
 
 
 def load(path: str | Path, overrides: list[str] = (), *, check_model: bool = True) -> RunConfig:
@@ -226,6 +274,8 @@ def from_dict(raw: dict[str, Any], *, check_model: bool = True) -> RunConfig:
             raise ConfigError(f"missing '{key}.name': the {key} section must name a registered {key}"
                               f" (see `seqlab list {'datasets' if key == 'data' else 'models'}`)")
     _move_legacy_keys(raw)
+    if check_model:
+        _tokenizer_of_checkpoint(raw)
     data = _validate(data_config_class(raw["data"]["name"]), raw["data"], "data")
     if not 1 <= data.batch_size <= 1 << 20:  # the field every dataset config inherits
         raise ConfigError(f"'data.batch_size': must lie in 1..{1 << 20}, got {data.batch_size}")
@@ -252,6 +302,17 @@ def _move_legacy_keys(raw: dict[str, Any]) -> None:
     if section.get("rhythm_gate") is not None:
         raise ConfigError("both 'model.rhythm_gate' and 'eval.rhythm_gate' are set; keep 'eval.rhythm_gate'")
     raw["model"], raw["eval"] = model, {**section, "rhythm_gate": gate}
+
+
+def _tokenizer_of_checkpoint(raw: dict[str, Any]) -> None:
+    """A Hugging Face checkpoint brings its own tokenizer: for the models registered with
+    ``tokenizer="pretrained"`` (``hf_encoder``...), ``data.tokenizer_path`` defaults to
+    ``model.pretrained``, so ``model.pretrained=NAME`` alone switches checkpoints."""
+    _import_registries()
+    name, pretrained = raw["model"]["name"], raw["model"].get("pretrained")
+    if name in MODELS and MODELS.get(name).meta.get("tokenizer") == "pretrained" and pretrained \
+            and not raw["data"].get("tokenizer_path"):
+        raw["data"] = {**raw["data"], "tokenizer_path": str(pretrained)}
 
 
 def data_config_class(name: str) -> type[DataConfigBase]:

@@ -165,3 +165,10 @@ def test_zero_width_or_length_is_a_config_error(tmp_path, override):
         run.train(config.load(SMOKE, ["data.n_samples=120", "trainer.max_epochs=1", override]),
                   tmp_path / "cfg" / "run", report=False)
     assert "\n" not in str(caught.value)
+
+
+def test_a_feature_set_the_dataset_would_ignore_is_refused():
+    """ptbdb holds beat windows only: a de Chazal or patient-relative feature set there would be
+    silently dropped, so the config is refused in one line instead."""
+    with pytest.raises(ConfigError, match="data.features.*ptbdb gives beat windows only"):
+        config.from_dict({"data": {"name": "ptbdb", "features": "dechazal"}, "model": {"name": "kachuee_resnet"}})

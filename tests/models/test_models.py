@@ -22,7 +22,7 @@ from seqlab.models.catalog import MODELS
 BATCH, NUM_CLASSES, NUM_RR = 4, 3, 5
 REGULARISATION = {"dropout": 0.2, "batch_norm": True, "noise_std": 0.1, "dropconnect": 0.2}
 
-TORCH_MODELS = [e.name for e in MODELS.entries() if e.meta.get("kind") != "sklearn"]
+TORCH_MODELS = [e.name for e in MODELS.entries() if e.meta.get("kind") not in ("sklearn", "autoencoder", "generator")]
 RR_MODELS = [n for n in TORCH_MODELS if "num_rr" in inspect.signature(MODELS.get(n).fn).parameters]
 
 
@@ -225,3 +225,30 @@ MODEL_MODULES = [
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), verbose=False)
     assert result.failed == 0
+
+
+def test_timing_classes_are_a_logistic_regression_of_the_rr_input_alone():
+    """With ``timing_classes: [S]`` the S probability depends on the RR-input features only
+    (the beat's shape cannot move it) and the output is a proper distribution."""
+    import torch
+
+    from seqlab.models.rr_resnet import rr_resnet
+
+    torch.manual_seed(0)
+    net = rr_resnet(num_classes=4, num_rr=6, timing_classes=["S"], class_names=["N", "S", "V", "F"]).eval()
+    rr = torch.randn(5, 6)
+    a, b = net(torch.randn(5, 1, 187), rr).exp(), net(torch.randn(5, 1, 187), rr).exp()
+    torch.testing.assert_close(a.sum(dim=1), torch.ones(5))
+    torch.testing.assert_close(a[:, 1], b[:, 1])  # S: same RR, other beats -> same probability
+    assert not torch.allclose(a[:, [0, 2, 3]], b[:, [0, 2, 3]])  # the other classes do read the beat
+    expected = torch.softmax(net.timing(net.rr_norm(rr)), dim=1)[:, 1]
+    torch.testing.assert_close(a[:, 1], expected)
+
+
+def test_timing_classes_must_name_known_classes():
+    from seqlab.models.rr_resnet import rr_resnet
+
+    with pytest.raises(ValueError, match="not among the classes"):
+        rr_resnet(num_classes=4, num_rr=6, timing_classes=["X"], class_names=["N", "S", "V", "F"])
+    with pytest.raises(ValueError, match="rr_features"):
+        rr_resnet(num_classes=4, num_rr=0, timing_classes=["S"], class_names=["N", "S", "V", "F"])

@@ -16,6 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cv-only", action="store_true",
                    help="patient-wise cross-validation inside the training records only")
     p.add_argument("--folds", type=int, help="number of record folds for --cv-only")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="with --cv-only: seeds 0..N-1 into OUT/seed_S, then mean ± sd and the "
+                        "per-record table over them (a seed already done is read, not re-run)")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("predict", help="classify every beat of a WFDB record, or texts, with a trained run")
@@ -44,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_reproduce(args) -> int:
+    if args.seeds is not None:
+        return _reproduce_seeds(args)
     from seqlab.cli.run import print_summary
     from seqlab.evaluation.reference import reference_table
     from seqlab.experiments.reproduce import reproduce
@@ -70,6 +75,25 @@ def cmd_reproduce(args) -> int:
               f"{cv['macro_f1']['mean']:.4f} ± {cv['macro_f1']['std']:.4f} (mean ± sd over folds); "
               f"table below pools every fold's predictions")
     print(reference_table(metrics, reference))
+    return 0
+
+
+def _reproduce_seeds(args) -> int:
+    from seqlab import config as configlib
+    from seqlab.errors import ConfigError
+    from seqlab.experiments.reproduce import find_protocol
+    from seqlab.experiments.seeds import format_seeds, run_seeds
+    from seqlab.training.run import new_run_dir
+
+    if not args.cv_only or args.seeds < 1:
+        raise ConfigError("--seeds N (N >= 1) scores a protocol by cross-validation: add --cv-only")
+    cfg = configlib.load(find_protocol(args.name), list(args.overrides))
+    if args.data_dir is not None:
+        cfg.data.source = args.data_dir
+    out = Path(args.out) if args.out else new_run_dir(cfg, None)
+    summary = run_seeds(cfg, out, seeds=args.seeds, folds=args.folds)
+    print(format_seeds(summary))
+    print(f"DS1 cross-validation figures: they overestimate unseen patients. Summary: {out / 'seeds_summary.json'}")
     return 0
 
 

@@ -9,7 +9,8 @@ import sys
 from seqlab.errors import SeqlabError
 
 COMMAND_MODULES = ("seqlab.cli.run", "seqlab.cli.ecg", "seqlab.cli.inside", "seqlab.cli.crawl",
-                   "seqlab.cli.toolbox", "seqlab.cli.text", "seqlab.cli.serve", "seqlab.cli.export")
+                   "seqlab.cli.toolbox", "seqlab.cli.text", "seqlab.cli.serve", "seqlab.cli.export",
+                   "seqlab.cli.generate")
 DATA_MODULES = ("seqlab.cli.ecg_data", "seqlab.cli.text")
 
 

@@ -60,6 +60,14 @@ def print_summary(run_dir: Path) -> None:
 
 def metrics_table(m: dict) -> str:
     fmt = lambda v: "   —  " if v is None else f"{v:6.4f}"  # noqa: E731
+    if m.get("task") == "generator":  # a beat generator: copy and two-sample checks, no classes predicted
+        from seqlab.evaluation.generated import format_generator_table
+
+        return format_generator_table(m)
+    if m.get("task") == "reconstruction":  # an autoencoder run
+        return (f"{m.get('split', 'test')} split: {m['n_samples']:,} beats reconstructed: MSE {fmt(m['mse'])}, "
+                f"SNR {m['snr_db']:.2f} dB, PRD {m['prd']:.2f} %"
+                + (f", anomaly ROC-AUC {fmt(m['anomaly']['auroc'])}" if m.get("anomaly") else ""))
     if m.get("task") == "regression":
         return (f"{m.get('split', 'test')} split: {m['n_samples']:,} samples, target {m.get('target')}: "
                 f"MSE {fmt(m['mse'])}, MAE {fmt(m['mae'])}, RMSE {fmt(m['rmse'])}, R² {fmt(m['r2'])}")

@@ -17,8 +17,9 @@ import numpy as np
 
 
 def per_record(y_true: np.ndarray, probs: np.ndarray, groups: np.ndarray, classes: list[str]) -> list[dict[str, Any]]:
-    """One row per record: beats, and per class its count, sensitivity and PPV (None where
-    the record holds none of it / nothing was called it)."""
+    """One row per record: beats, and per class its count, sensitivity, PPV (None where
+    the record holds none of it / nothing was called it) and false calls (beats of other
+    classes called it: a record without S beats can still carry many false S)."""
     pred = probs.argmax(axis=1)
     rows = []
     for g in sorted(np.unique(groups), key=str):
@@ -28,6 +29,7 @@ def per_record(y_true: np.ndarray, probs: np.ndarray, groups: np.ndarray, classe
             true, called = (y_true[m] == i), (pred[m] == i)
             hit = int((true & called).sum())
             row[c] = {"n": int(true.sum()), "sensitivity": hit / int(true.sum()) if true.any() else None,
-                      "ppv": hit / int(called.sum()) if called.any() else None}
+                      "ppv": hit / int(called.sum()) if called.any() else None,
+                      "false": int(called.sum()) - hit}
         rows.append(row)
     return rows

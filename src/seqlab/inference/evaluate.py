@@ -20,11 +20,12 @@ from seqlab.data.ecg.config import BeatOptions
 from seqlab.errors import ConfigError
 from seqlab.evaluation import metrics as metricslib
 from seqlab.evaluation import regression
-from seqlab.inference import sklearn_model
+from seqlab.inference import reconstruction, sklearn_model
 from seqlab.inference.inside import write_inside_figures
 from seqlab.inference.loading import load_model
 from seqlab.inference.postprocess import postprocess
 from seqlab.inference.proba import predict_logits, predict_proba
+from seqlab.models.registry import MODELS
 from seqlab.report.rundir import read_json
 
 
@@ -38,15 +39,19 @@ def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None
         if "source" not in type(cfg.data).model_fields:
             raise ConfigError(f"dataset {cfg.data.name!r} has no 'source' field; --data-dir does not apply")
         cfg.data.source = data_dir
+    if MODELS.get(cfg.model.name).meta.get("kind") == "generator":  # judged by its own checks (inference.generate)
+        raise ConfigError(f"{run_dir} is a generator run: its checks are in metrics.json (seqlab report {run_dir})")
     split = split or cfg.eval.split
     data = data if data is not None else prepare_data(cfg.data, cfg.seed)
     model = load_model(run_dir, cfg.eval.checkpoint)
     part = data.split(split)
     if data.task == "regression":
         return _evaluate_regression(run_dir, cfg, data, model, split)
+    if reconstruction.is_autoencoder(cfg):  # MSE, SNR, PRD, anomaly ROC-AUC (inference.reconstruction)
+        return reconstruction.evaluate_reconstruction(run_dir, cfg, data, model, split)
     t0 = time.perf_counter()
     probs = sklearn_model.predict_proba(model, part.x) if sklearn_model.is_estimator(model) else \
-        predict_proba(model, part.x, cfg.eval.batch_size)
+        predict_proba(model, part.x, cfg.eval.batch_size, groups=part.groups)
     probs = postprocess(probs, part.x, part.groups, cfg.eval, data.classes, data.model_kwargs.get("rr_names"))
     infer_s = time.perf_counter() - t0
     result = metricslib.compute(part.y, probs, data.classes)

@@ -69,6 +69,8 @@ def check_network(model: Any, run: str = "the run") -> nn.Module:
     if not isinstance(model, nn.Module):
         raise ConfigError(f"{run} is a scikit-learn model, not a network: attributions need a network "
                           "(for linear text models use `seqlab explain RUN --text`)")
+    if getattr(model, "beats_per_window", None) is not None:  # models.seq2seq labels beats in context
+        raise ConfigError(f"{run} labels windows of consecutive beats: per-beat attributions do not apply to it")
     return model
 
 

@@ -112,6 +112,9 @@ def export_onnx(run_dir: str | Path, which: str | None = None) -> Path:
         raise SeqlabError(f"{ckpt_path} not found: is {run_dir} a finished network run?")
     ckpt = load_checkpoint(ckpt_path)
     hp, model = ckpt["hyper_parameters"], network_from_checkpoint(ckpt)
+    if getattr(model, "beats_per_window", None) is not None:  # models.seq2seq: a decoding loop over windows
+        raise SeqlabError(f"{hp['model_name']} decodes windows of beats step by step (greedy): no ONNX export; "
+                          "`seqlab predict` uses torch for it")
     onnx_bytes, diff, check, layout = traced_and_checked(model, hp["model_name"], hp["model_kwargs"])
     onnx_path, meta_path = onnx_paths(run_dir)
     atomic.write_bytes(onnx_path, onnx_bytes)

@@ -37,6 +37,8 @@ def write_inside_figures(run_dir: Path, model: Any, part: Split, probs: np.ndarr
     beats = beat_inputs(part.x)
     if not isinstance(model, nn.Module) or beats is None or len(part) == 0:
         return []
+    if getattr(model, "beats_per_window", None) is not None:  # a sequence model: sampled beats lack their context
+        return []
     rng = np.random.default_rng(seed)
     pred = probs.argmax(axis=1)
     figs = [("inside_attribution_by_class", _class_attributions(model, part, classes, rng),

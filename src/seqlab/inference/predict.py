@@ -71,6 +71,9 @@ class Predictor:
         self.data = self.cfg.data.model_dump(mode="json")
         beat_options(self.data, run=str(self.run_dir))  # a run not trained on ECG beats stops here
         summary = read_json(self.run_dir / "data_summary.json")
+        if read_json(self.run_dir / "metrics.json").get("task") == "reconstruction":  # read without torch
+            raise ConfigError(f"{run_dir} is an autoencoder run ({self.cfg.model.name}): it reconstructs beats and "
+                              "classifies none; predict with a classifier (e.g. ae_classifier with model.init_from)")
         self.classes = summary["classes"]
         self.rr_names = summary.get("model_kwargs", {}).get("rr_names")
         self.engine, self.model = load_engine(self.run_dir, self.cfg.eval.checkpoint, engine, threads)

@@ -63,7 +63,8 @@ def _token_attributions(model, x: dict[str, np.ndarray], tokenizer, classes: lis
     target = int(probs.argmax())
     embedding = next(m for m in model.modules() if isinstance(m, nn.Embedding))
     lig = LayerIntegratedGradients(lambda i, m: model(input_ids=i, attention_mask=m), embedding)
-    attr = lig.attribute(ids, baselines=torch.zeros_like(ids), additional_forward_args=(mask,),
+    pad = (tokenizer.padding or {}).get("pad_id", 0)  # a Hugging Face checkpoint's own id (RoBERTa, KoBERT: 1)
+    attr = lig.attribute(ids, baselines=torch.full_like(ids, pad), additional_forward_args=(mask,),
                          target=target, n_steps=steps)
     scores = attr.sum(dim=-1)[0].detach().numpy()
     real = mask[0].numpy().astype(bool)

@@ -8,12 +8,16 @@ True
 """
 
 from seqlab.models import (  # noqa: F401  (imported to register their models)
+    autoencoders,
     basics,
     dechazal,
+    generators,
+    hf_encoder,
     kachuee,
     recurrent,
     rr_resnet,
     seed_cnn,
+    seq2seq,
     sklearn_factories,
     text_cnn,
     text_rnn,

@@ -16,13 +16,13 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 # re-exported for the factories in seqlab.models.sklearn_factories, which import this module lazily
 from sklearn.naive_bayes import ComplementNB, MultinomialNB  # noqa: F401
 from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: F401
 
 from seqlab.errors import ConfigError
+from seqlab.models.sklearn_vectorisers import FastCountVectorizer, FastTfidfVectorizer
 from seqlab.registry import suggest
 
 Analyzer = Literal["word", "char", "char_wb", "kiwi"]
@@ -39,13 +39,14 @@ def make_features(*, weighting: Literal["count", "tfidf"] = "tfidf", analyzer: A
                   max_features: int | None = None, binary: bool = False, sublinear_tf: bool = True,
                   stop_words: Literal["english"] | None = None, lowercase: bool = True,
                   kiwi_mode: str = "morphs", kiwi_userdic: str | None = None, analysers=None):
-    """One vectoriser (or kiwi → vectoriser pipeline) from plain config values."""
+    """One vectoriser (or kiwi → vectoriser pipeline) from plain config values: scikit-learn's
+    count / TF-IDF vectorisers, counting in numpy and saved compactly (``sklearn_vectorisers``)."""
     common = dict(ngram_range=tuple(ngram_range), min_df=min_df, max_features=max_features,
                   binary=binary, dtype=np.float32)
     if weighting == "tfidf":
-        vec_cls, common = TfidfVectorizer, {**common, "sublinear_tf": sublinear_tf}
+        vec_cls, common = FastTfidfVectorizer, {**common, "sublinear_tf": sublinear_tf}
     elif weighting == "count":
-        vec_cls = CountVectorizer
+        vec_cls = FastCountVectorizer
     else:
         raise ConfigError(f"model.weighting {weighting!r}; valid: count, tfidf")
     if analyzer in ("kiwi", "word") and (analysers is None and (analyzer == "kiwi" or stop_words)):

@@ -19,6 +19,7 @@ from seqlab.evaluation.metrics import roc_curves
 from seqlab.evaluation.reference import reference_rows
 from seqlab.report import plots
 from seqlab.report.methods import methods_paragraph
+from seqlab.report.reconstruction import methods_text, reconstruction_figures
 from seqlab.report.rundir import read_run
 
 _env = Environment(loader=PackageLoader("seqlab.report", "templates"), autoescape=select_autoescape())
@@ -45,6 +46,8 @@ def _figures(run: dict[str, Any]) -> dict[str, bytes]:
     m, summary, curves = run["metrics"], run["summary"], run["curves"]
     if m.get("task") == "regression":
         return _regression_figures(run)
+    if m.get("task") == "reconstruction":  # an autoencoder run (report.reconstruction)
+        return reconstruction_figures(run)
     figs = {}
     if summary.get("counts"):
         figs["class_distribution"] = plots.class_distribution(summary["counts"])
@@ -106,6 +109,8 @@ def _methods(run: dict[str, Any]) -> dict[str, Any]:
     """The Methods paragraph; a regression run has no classes to average over (this sentence
     belongs in ``report.methods`` itself, which is not this change's to edit)."""
     methods = methods_paragraph(run["config"], run["summary"])
+    if run["metrics"].get("task") == "reconstruction":
+        methods["text"] = methods_text(methods["text"], run["config"])
     if run["metrics"].get("task") == "regression":
         scale = run["summary"].get("target_scale")
         loss = run["config"].get("model", {}).get("loss") or "mse"
@@ -132,6 +137,10 @@ def _inside(run_dir: Path) -> list[dict[str, str]]:
 def write_report(run_dir: str | Path) -> Path:
     """Write ``RUN_DIR/report.html`` and ``RUN_DIR/plots/*.png``; returns the HTML path."""
     run = read_run(Path(run_dir))
+    if run["metrics"].get("task") == "generator":  # a beat generator's own report (report.generated)
+        from seqlab.report.generated import write_generator_report
+
+        return write_generator_report(run["dir"])
     figs = _figures(run)
     for name, png in figs.items():
         atomic.write_bytes(run["dir"] / "plots" / f"{name}.png", png)

@@ -23,7 +23,8 @@ def methods_paragraph(config: dict[str, Any], summary: dict[str, Any]) -> dict[s
         f"Data: dataset '{data.get('name')}' ({summary.get('protocol', 'protocol not stated')}). "
         + _beats_sentence(data)
         + f"Model: '{model.get('name')}' ({params}). "
-        f"Training: {optim.get('name', 'adam')} optimiser, learning rate {optim.get('lr')}, weight decay "
+        + _timing_sentence(model)
+        + f"Training: {optim.get('name', 'adam')} optimiser, learning rate {optim.get('lr')}, weight decay "
         f"{optim.get('weight_decay', 0)}, scheduler {optim.get('scheduler', 'none')}, batch size "
         f"{data.get('batch_size')}, up to {trainer.get('max_epochs')} epochs"
         + (f" with early stopping (patience {trainer['early_stopping_patience']})"
@@ -49,12 +50,24 @@ def _beats_sentence(data: dict[str, Any]) -> str:
     if "window_s" not in data:
         return ""
     before, after = data["window_s"]
-    rr = (f"{data.get('rr_set', 'basic')} RR features" if data.get("rr_features", True)
-          else "no RR features")
+    rr_set = data.get("rr_set", "basic")
+    rr = ("no RR features" if not data.get("rr_features", True) else
+          "patient-relative RR, P-wave and QRS-shape features (measured against the record itself)"
+          if rr_set == "relative" else f"{rr_set} RR features")
     extras = ", plus the beat minus the record's median beat" if data.get("record_template") else ""
     return (f"Beats: lead {data.get('lead', 'MLII')}, filters {', '.join(data.get('filters', [])) or 'none'}, "
             f"R peaks from {data.get('peaks', 'reference')}, {before} s before to {after} s after the R peak"
             f"{extras}; {rr}. ")
+
+
+def _timing_sentence(model: dict[str, Any]) -> str:
+    classes = model.get("timing_classes") or []
+    if not classes:
+        return ""
+    return (f"The probability of {', '.join(classes)} comes from a linear model of the RR-input features alone "
+            "(scikit-learn's class-balanced logistic regression, C = 0.1, refitted on the training and "
+            "validation beats after training); the network's beat path shares the rest between the other "
+            "classes. ")
 
 
 def _vote_sentence(evaluation: dict[str, Any]) -> str:

@@ -38,6 +38,42 @@ class ArrayDataset(Dataset):
         return x, self.y[idx]
 
 
+class BeatWindowDataset(Dataset):
+    """Windows of ``length`` consecutive beats of one record, each with its ``length`` labels:
+    the training samples of a sequence model (``data.beat_sequence``). The split's rows are in
+    record order (``data.ecg.beat_sequence``); windows start every ``stride`` beats inside each
+    record, never across two, and a record shorter than ``length`` is padded with zero beats
+    labelled -100 (which the loss and metrics ignore). A batch is ``x (B, L, ...)``, ``y (B, L)``."""
+
+    def __init__(self, split: Split, length: int, stride: int):
+        from seqlab.data.ecg.beat_sequence import group_runs
+        from seqlab.models.seq2seq import IGNORE, window_index
+
+        self.x = to_tensors(split.x)
+        y = torch.from_numpy(split.y.astype(np.int64))
+        parts = [np.zeros((0, length), np.int64)]
+        for start, stop in group_runs(split.groups, len(split)):  # one record's consecutive beats
+            w = window_index(stop - start, length, stride)  # (W, L) inside the record
+            parts.append(np.where(w >= 0, w + start, -1))
+        index = np.concatenate(parts)
+        self.index = torch.from_numpy(index)  # (W, L) rows of the split, -1 = padding
+        self.y = torch.where(self.index >= 0, y[self.index.clamp(min=0)], torch.full_like(self.index, IGNORE))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int):
+        return self.__getitems__([i])
+
+    def __getitems__(self, index: list[int]):
+        from seqlab.models.seq2seq import gather_rows
+
+        rows = self.index[torch.as_tensor(index)]  # (B, L)
+        x = {k: gather_rows(v, rows) for k, v in self.x.items()} if isinstance(self.x, dict) else \
+            gather_rows(self.x, rows)
+        return x, self.y[torch.as_tensor(index)]
+
+
 def keep_batch(batch):
     """The dataset already returns a collated batch."""
     return batch
@@ -83,6 +119,12 @@ class ArrayDataModule(L.LightningDataModule):
         self.sampler, self.num_workers = sampler, num_workers
         self.eval_batch_size, self.distributed = eval_batch_size, distributed
         self._sets = {name: ArrayDataset(data.split(name)) for name in ("train", "val", "test")}
+        # a sequence model trains on windows of consecutive beats (``data.beat_sequence``); it is
+        # validated on the beats in order, as evaluation and ``seqlab predict`` see them
+        length = data.model_kwargs.get("beats_per_window")
+        self.window = None if length is None else (int(length), int(data.model_kwargs.get("window_stride") or length))
+        if self.window is not None:
+            self._sets["train"] = BeatWindowDataset(data.train, *self.window)
 
     def _loader(self, name: str, **kw) -> DataLoader:
         return DataLoader(self._sets[name], collate_fn=keep_batch, num_workers=self.num_workers,
@@ -97,7 +139,7 @@ class ArrayDataModule(L.LightningDataModule):
         power = {"weighted_sampler": 1.0, "sqrt_weighted_sampler": 0.5}.get(self.sampler)
         weights = balanced_sample_weights(y, power) if power is not None else None
         return self._loader("train", batch_size=self.batch_size,
-                            sampler=EpochSeededSampler(len(y), self.seed, weights))
+                            sampler=EpochSeededSampler(len(self._sets["train"]), self.seed, weights))
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", batch_size=self.eval_batch_size)

@@ -6,6 +6,12 @@ with macro averages over the classes present (see ``seqlab.evaluation.metrics``)
 monitored ``val/macro_f1`` is not dragged down by a class absent from the validation split.
 A real-valued target trains ``Regressor`` (end of this file): the same loop, a regression loss
 and MSE / MAE / RMSE / R² per stage instead of the confusion matrix.
+
+Sequence models (``models.seq2seq``) train on windows of beats: their logits ``(B, L, K)`` are
+flattened against the targets ``(B, L)``, padding (-100) left out. Teacher forcing is a hook:
+while training, a network whose ``teacher_forcing`` attribute is true also receives the batch's
+targets as ``forward(..., targets=y)`` (its decoder reads the true previous labels); validation
+and test call it without them (greedy decoding), as inference does.
 """
 
 from __future__ import annotations
@@ -47,7 +53,12 @@ class Classifier(L.LightningModule):
 
     def _step(self, batch, stage: str) -> torch.Tensor:
         x, y = batch
-        logits = self(x)  # (B, K)
+        if stage == "train" and getattr(self.model, "teacher_forcing", False):
+            x = {**(x if isinstance(x, dict) else {"x": x}), "targets": y}  # the teacher-forcing hook
+        logits = self(x)  # (B, K), or (B, L, K) for windows of beats
+        if logits.dim() == 3:  # one label per beat of each window; padding (-100) left out
+            keep = y.reshape(-1) >= 0
+            logits, y = logits.reshape(-1, logits.shape[-1])[keep], y.reshape(-1)[keep]  # (M, K), (M,)
         loss = self.loss_fn(logits, y)
         self.confusion[f"{stage}_cm"].update(logits.argmax(dim=1), y)
         self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, batch_size=len(y),
@@ -55,6 +66,8 @@ class Classifier(L.LightningModule):
         return loss
 
     def on_fit_start(self) -> None:
+        check_windows(self.hparams["model_name"], self.model, getattr(self.trainer, "datamodule", None),
+                      self.hparams.get("augment"))
         if self.hparams.get("augment"):
             from seqlab.training.augment import BatchAugment
 
@@ -107,6 +120,22 @@ class Classifier(L.LightningModule):
             opt = torch.optim.Adam(groups, lr=o["lr"], weight_decay=o["weight_decay"])
         sched = build_scheduler(opt, o, self.trainer)
         return opt if sched is None else {"optimizer": opt, "lr_scheduler": sched}
+
+
+def check_windows(name: str, model: nn.Module, datamodule: Any, augment: dict | None) -> None:
+    """A sequence model (``beats_per_window``) trains on windows of beats (``data.beat_sequence``)
+    and any other model on single beats; a mismatch is a config mistake, said in one line."""
+    windowed = getattr(datamodule, "window", None) is not None
+    sequence = getattr(model, "beats_per_window", None) is not None
+    if sequence and not windowed:
+        raise ConfigError(f"model {name!r} labels windows of consecutive beats: set data.beat_sequence "
+                          "(e.g. {length: 10}) on an ECG beat dataset")
+    if windowed and not sequence:
+        raise ConfigError(f"data.beat_sequence cuts windows of beats for a sequence model; {name!r} classifies "
+                          "single beats (use seq2seq_lstm, or remove data.beat_sequence)")
+    if windowed and augment:
+        raise ConfigError("augment transforms single beats, not windows of them: set augment.prob: 0 "
+                          "with data.beat_sequence")
 
 
 def param_groups(model: nn.Module, lr: float, lr_mult: dict[str, float],

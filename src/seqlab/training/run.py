@@ -33,7 +33,7 @@ from seqlab.errors import ConfigError, SeqlabError
 from seqlab.models.registry import MODELS
 from seqlab.report.rundir import read_json
 from seqlab.inference.evaluate import evaluate
-from seqlab.training import lm_objectives, sklearn_fit, transfer
+from seqlab.training import generative, lm_objectives, reconstruct, sklearn_fit, synthetic, timing_fit, transfer
 from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, checkpoint_callbacks, resume_checkpoint
 from seqlab.training.data import ArrayDataModule
 from seqlab.training.module import Regressor
@@ -168,6 +168,7 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     data = data if data is not None else prepare_data(cfg.data, cfg.seed)
     prepare_s = time.perf_counter() - t0
     cfg = for_task(cfg, data)  # a regression target: monitor val/loss unless the config names another
+    cfg, data = reconstruct.for_task(cfg, data)  # an autoencoder: val/loss, reconstruct.fit_classes
     run_dir = resume_from if resume_from is not None else new_run_dir(cfg, out)
     ckpts = run_dir / "checkpoints"
     if resume_from is None and not os.environ.get(RUN_DIR_ENV) and \
@@ -177,6 +178,7 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     if resume_from is not None:  # checked before anything is written: a bad checkpoint is one line
         ckpt, state = resume_checkpoint(run_dir)
         start_epoch = state["epoch"] + 1
+    data = synthetic.add_synthetic(cfg, data, run_dir)  # augment.synthetic: generated beats, training split only
     if is_rank_zero():
         for folder in (run_dir, ckpts):  # unfinished atomic writes of a killed process
             atomic.remove_orphans(folder)
@@ -184,11 +186,15 @@ def train(cfg: RunConfig, out: str | Path | None = None, *, resume_from: Path | 
     if MODELS.get(cfg.model.name).meta.get("kind") == "sklearn":
         sklearn_fit.fit(cfg, data, run_dir, prepare_s=prepare_s)
         return finish(run_dir, cfg, data, report=report)
+    if generative.is_generator(cfg):  # conditional beat generators: their own loop and checks
+        return generative.fit(cfg, data, run_dir, model_kwargs(cfg, data), ckpt=ckpt, prepare_s=prepare_s, report=report)
     # the shared Classifier, or its subclass that adds the network's auxiliary LM loss
     module_class = lm_objectives.classifier_class(cfg.model.params)
     task_args = {}
     if data.task == "regression":  # a real-valued target: regression loss and metrics, same loop
         module_class, task_args = Regressor, {"target_scale": data.summary.get("target_scale")}
+    if reconstruct.is_autoencoder(cfg):  # the input is the target: reconstruction loss and metrics
+        module_class, task_args = reconstruct.Reconstructor, reconstruct.module_args(cfg, data)
     module = module_class(model_name=cfg.model.name, model_kwargs=model_kwargs(cfg, data), classes=data.classes,
                         optim=cfg.optim.model_dump(), class_weights=class_weights(cfg, data),
                         augment=cfg.augment.model_dump() if cfg.augment.prob > 0 else None, seed=cfg.seed,
@@ -227,9 +233,13 @@ def _after_fit(run_dir: Path, cfg: RunConfig, data: PreparedData, trainer: L.Tra
         timing["step_ms"] = round(1000 * fit_s / max(1, steps - timing.get("steps_before", 0)), 2)
     timing["steps_before"] = steps
     atomic.write_json(run_dir / "timing.json", timing)
+    refit = timing_fit.refit_checkpoints(run_dir, timing_fit.fit_split(data.train, data.val))  # timing_classes
+    if refit:
+        atomic.write_json(run_dir / "timing_head.json", refit)
     from seqlab.inference.export import export_after_training
 
-    export_after_training(run_dir, cfg.eval.checkpoint)  # checkpoints/model.onnx: predict without torch
+    if not reconstruct.is_autoencoder(cfg):  # an autoencoder outputs beats, not what `seqlab predict` reads
+        export_after_training(run_dir, cfg.eval.checkpoint)  # checkpoints/model.onnx: predict without torch
     return finish(run_dir, cfg, data, report=report)
 
 

@@ -65,6 +65,43 @@ def test_p_wave_present_absent_and_hidden_in_the_previous_t_wave():
     assert d["p_amplitude"][0] == pytest.approx(0.15, abs=0.03)
 
 
+def test_t_window_shortens_with_the_rate_and_stops_before_the_next_p_wave():
+    # at 86 bpm a small T wave and a larger P wave 160 ms before the next beat: a fixed 600 ms
+    # window reached that P wave and took it for the T wave
+    r = 1.0 + np.arange(8) * 0.70
+    t = np.arange(int((r[-1] + 1.0) * FS)) / FS
+    x = sum(np.interp(t, [c - 0.04, c, c + 0.04], [0.0, 1.0, 0.0])
+            + 0.25 * np.exp(-0.5 * ((t - c + 0.16) / 0.02) ** 2)
+            + 0.10 * np.exp(-0.5 * ((t - c - T_DELAY) / T_SD) ** 2) for c in r).astype(np.float32)
+    peaks = np.round(r * FS).astype(np.int64)
+    d = ecg_delineate(x, FS, peaks)
+    assert np.abs(d["t_end"][:-1] / FS - (r[:-1] + T_DELAY + 2 * T_SD)).max() <= 0.015
+    assert d["p_present"][1:].all()
+
+
+def test_a_slope_in_the_p_window_is_not_a_p_wave():
+    # the lead falls smoothly by 0.2 mV before the QRS (as after a late T wave): a chord
+    # deviation of ~0.1 mV, but no wave
+    r = [1.0, 2.0, 3.0]
+    x, peaks = synthetic(r, [0.08] * 3, [0.0, 0.0, 0.15])
+    t = np.arange(x.size) / FS
+    step = (0.1 * np.tanh((t - 1.87) / 0.03) - 0.1) * (t < 2.0) * (t > 1.5)
+    d = ecg_delineate((x + step).astype(np.float32), FS, peaks)
+    assert d["p_present"].tolist() == [False, False, True]
+
+
+def test_qrs_bounds_hold_in_muscle_noise():
+    # noise whose slope is a tenth of a small QRS's (0.5 mV; records 108 and 203 come close)
+    # keeps the slope envelope above a fixed fraction of the QRS slope over the whole search
+    # window (QRS "durations" of 0.35 s); the local noise floor stops that
+    rng = np.random.default_rng(0)
+    r = 1.0 + np.arange(12) * 0.9
+    x, peaks = synthetic(r, [0.08] * 12, [0.1] * 12)
+    noise = np.convolve(rng.normal(0, 0.02, x.size), np.ones(4) / 4, mode="same")
+    d = ecg_delineate((0.5 * x + noise).astype(np.float32), FS, peaks)
+    assert np.abs(d["qrs_duration_s"] - 0.08).max() <= 0.02
+
+
 def test_delineate_checks_rate_and_handles_no_beats():
     with pytest.raises(ConfigError, match="sampling rate"):
         ecg_delineate(np.zeros(100), 0, np.array([10]))

@@ -189,3 +189,19 @@ def test_record_template_channel_is_beat_minus_record_median(rec208):
     sym = np.array([symbols[p] for p in peaks.tolist()])
     far = np.abs(both["x"][:, 1]).mean(axis=1)
     assert far[sym == "V"].mean() > 2 * far[sym == "N"].mean()
+
+
+def test_relative_rr_set_gives_the_network_the_patient_relative_features(rec208):
+    """``rr_set: relative`` feeds the same patient-relative columns the linear models read
+    (first lead only) as the network's RR input, named so the rhythm gate still finds them."""
+    from seqlab.data.ecg.relative_features import patient_relative_features
+    from seqlab.data.ecg.segment import clean_record, record_peaks, rr_feature_names
+
+    opts = BeatOptions(rr_set="relative")
+    inputs, peaks = beats_from_record(rec208, opts)
+    names = rr_feature_names("relative")
+    assert inputs["rr"].shape == (peaks.size, len(names)) and "irregularity" in names
+    every, _ = record_peaks(rec208, opts)
+    direct = patient_relative_features([clean_record(rec208, opts).astype(np.float64)], rec208.fs, every)
+    kept = np.isin(every, peaks)
+    np.testing.assert_allclose(inputs["rr"], direct[kept], rtol=1e-5, atol=1e-5)

@@ -5,8 +5,8 @@ import pickle
 import pytest
 
 from seqlab.data.text.korean import KiwiTokenizer, MorphCache, read_userdic
-from seqlab.models.sklearn_text import split_space
 from seqlab.errors import DataError
+from seqlab.models.sklearn_text import split_space
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,17 @@ def test_kiwi_transformer_reads_the_cache_set_in_the_environment(morphs, tmp_pat
     monkeypatch.delenv("SEQLAB_KIWI_CACHE")
     assert KiwiMorphs().transform(TEXTS).tolist() == plain
     assert (data_root / "cache" / "text" / "kiwi-morphs.sqlite").is_file()  # the default place
+
+
+@pytest.mark.parametrize("mode,tags", [("morphs", None), ("morphs", ("NNG", "VA")), ("nouns", None), ("pos", None)])
+def test_joined_many_is_tokenize_many_joined(morphs, tmp_path, mode, tags):
+    """What the vectorisers read, from the cache's rows (never split into lists) or from Kiwi."""
+    direct = KiwiTokenizer(mode, tags=tags)
+    direct._kiwi = morphs._analyser()
+    want = [" ".join(direct(t)) for t in TEXTS]
+    assert direct.joined_many(TEXTS) == want  # no cache: Kiwi's analyses
+    cached = KiwiTokenizer(mode, tags=tags, cache=MorphCache(tmp_path / "j.sqlite"))
+    cached._kiwi = morphs._analyser()
+    assert cached.joined_many(TEXTS) == want  # fills the cache
+    again = KiwiTokenizer(mode, tags=tags, cache=MorphCache(tmp_path / "j.sqlite"))
+    assert again.joined_many(TEXTS) == want and again._kiwi is None

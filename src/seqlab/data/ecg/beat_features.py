@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqlab.data.ecg.delineate import ecg_delineate
+from seqlab.data.ecg.delineate import ecg_delineate, local_rr_s
 
 RR_NAMES = ("rr_pre_s", "rr_post_s", "rr_average_s", "rr_local_s")
 INTERVAL_NAMES = ("qrs_duration_s", "t_duration_s", "p_present")
 QRS_OFFSETS_S = -0.05 + np.arange(10) / 60.0  # 60 Hz, -50 .. +100 ms
 T_OFFSETS_S = 0.15 + np.arange(8) / 20.0  # 20 Hz, 150 .. 500 ms
-LOCAL_RR = 10
 SHARED_COLUMNS = len(RR_NAMES) + len(INTERVAL_NAMES)  # columns before the per-lead blocks
 FEATURE_SETS = ("dechazal", "patient_relative")
-FEATURES_VERSION = 1  # bump when a feature set's definition changes (part of the cache key)
+FEATURES_VERSION = 5  # bump when a feature set's definition changes (part of the cache key)
 
 
 def dechazal_feature_names(n_leads: int) -> tuple[str, ...]:
@@ -49,18 +48,15 @@ def dechazal_feature_names(n_leads: int) -> tuple[str, ...]:
 
 def rr_intervals(peaks: np.ndarray, fs: float) -> np.ndarray:
     """(N, 4) pre, post, record-average and local-average RR in seconds. The local average
-    is the mean of the ``LOCAL_RR`` intervals centred on the beat; the first beat's pre-RR
-    is its post-RR and vice versa for the last."""
-    from scipy.ndimage import uniform_filter1d
-
+    is the mean of the ``LOCAL_RR_BEATS`` intervals centred on the beat (the delineator's T
+    window uses the same); the first beat's pre-RR is its post-RR and vice versa for the last."""
     n = peaks.size
     if n < 2:
         return np.ones((n, 4))
     rr = np.diff(peaks).astype(np.float64) / fs  # (N-1,)
     pre = np.concatenate([rr[:1], rr])
     post = np.concatenate([rr, rr[-1:]])
-    local = uniform_filter1d(pre, size=min(LOCAL_RR, n), mode="nearest")
-    return np.column_stack([pre, post, np.full(n, rr.mean()), local])
+    return np.column_stack([pre, post, np.full(n, rr.mean()), local_rr_s(peaks, fs)])
 
 
 def morphology_samples(x: np.ndarray, fs: float, peaks: np.ndarray) -> np.ndarray:

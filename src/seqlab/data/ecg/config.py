@@ -39,8 +39,10 @@ class BeatOptions(BaseModel):
     beat_norm: Literal["none", "zscore", "minmax"] = "zscore"
     rr_features: bool = True
     # basic: RR in seconds + ratios (de Chazal's four intervals); context: log ratios only,
-    # plus the neighbours' RR and the local irregularity (``segment.rr_context_features``)
-    rr_set: Literal["basic", "context"] = "basic"
+    # plus the neighbours' RR and the local irregularity (``segment.rr_context_features``);
+    # relative: ``context`` plus the P-wave, QRS-duration and QRS/T-shape features measured
+    # against the record itself (``relative_features``, first lead only), for a network's RR input
+    rr_set: Literal["basic", "context", "relative"] = "basic"
     # add, per lead, a channel holding the beat minus the record's median beat: the patient's
     # own normal morphology is subtracted, so what differs from it stands out on patients the
     # model never saw (uses the record's unlabelled signal only, like the record-mean RR)

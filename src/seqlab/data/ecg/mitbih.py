@@ -36,6 +36,7 @@ from seqlab.data.ecg.labels import SCHEMES, label_beats, split_symbols
 from seqlab.data.ecg.qrs import ecg_peaks
 from seqlab.data.ecg.qrs_eval import check_annotations_match
 from seqlab.data.ecg.beat_features import FEATURES_VERSION, feature_names
+from seqlab.data.ecg.beat_sequence import BeatSequence, block_split, check_order_kept
 from seqlab.data.ecg.segment import (
     feature_matrix,
     read_record_for,
@@ -74,6 +75,8 @@ class MitbihConfig(BeatOptions, DataConfigBase):
     # with reference peaks, check each record's annotations line up with its QRS complexes
     check_annotations: bool = True
     cache: bool = True
+    # windows of consecutive beats for a sequence model (``beat_sequence``), e.g. {length: 10}
+    beat_sequence: BeatSequence | None = None
 
     @field_validator("records", "train_records", "val_records", "test_records",
                      "exclude_records", mode="before")
@@ -89,6 +92,7 @@ class MitbihConfig(BeatOptions, DataConfigBase):
             raise ValueError(f"classes {bad} not in label scheme {self.labels!r}: choose from {valid}")
         if self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be below 1")
+        check_order_kept(self)
         return self
 
 
@@ -148,7 +152,7 @@ def load_records(cfg: MitbihConfig, src: Path, names: list[str]) -> tuple[dict, 
         files = list(src.glob(f"{name}.*"))  # .hea, .dat, .atr
         payload = {"dataset": "mitbih", "record": name, "beat": cfg.beat_fields(),
                    "check": cfg.check_annotations, "files": files_fingerprint(files)}
-        if cfg.features != "none":  # a changed feature definition rebuilds only feature runs
+        if cfg.features != "none" or cfg.rr_set == "relative":  # a changed feature definition rebuilds only feature runs
             payload["features_version"] = FEATURES_VERSION
         arrays, hit = cached_arrays("mitbih", name, payload,
                                     lambda: _build_record(src, name, cfg), enabled=cfg.cache)
@@ -195,7 +199,11 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
 
     if cfg.split == "intra":
         rows = np.flatnonzero(keep)
-        tr, va, te = stratified_beat_split(y_all[rows], cfg.val_fraction, cfg.test_fraction, seed=seed)
+        if cfg.beat_sequence is not None:  # whole blocks of consecutive beats, never single beats
+            tr, va, te = block_split(y_all[rows], groups_all[rows], cfg.beat_sequence.length, cfg.val_fraction,
+                                     cfg.test_fraction, seed=seed)
+        else:
+            tr, va, te = stratified_beat_split(y_all[rows], cfg.val_fraction, cfg.test_fraction, seed=seed)
         parts = {"train": rows[tr], "val": rows[va], "test": rows[te]}
     else:
         parts = {k: np.flatnonzero(keep & np.isin(groups_all, v)) for k, v in split_records.items()}
@@ -208,7 +216,8 @@ def mitbih(cfg: MitbihConfig, *, seed: int) -> PreparedData:
     return PreparedData(
         classes=classes, train=splits["train"], val=splits["val"], test=splits["test"],
         model_kwargs={"in_channels": int(x_all.shape[1]), "seq_len": int(x_all.shape[-1]),
-                      "num_rr": len(rr_names), "rr_names": rr_names},
+                      "num_rr": len(rr_names), "rr_names": rr_names,
+                      **(cfg.beat_sequence.model_kwargs() if cfg.beat_sequence else {})},
         summary=summary)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from seqlab.data.balance import balance_split
 from seqlab.data.base import DataConfigBase, PreparedData, Split
@@ -52,6 +52,14 @@ class PtbdbConfig(BeatOptions, DataConfigBase):
     test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
     balance: Literal["none", "oversample", "undersample"] = "none"
     cache: bool = True
+
+    @field_validator("features")
+    @classmethod
+    def _beats_only(cls, v: str) -> str:
+        # the Kaggle form holds beats without their record, so no record-level feature set
+        if v != "none":
+            raise ValueError("ptbdb gives beat windows only; remove data.features (feature sets are MIT-BIH's)")
+        return v
 
 
 def diagnosis_class(comments: list[str] | tuple[str, ...]) -> str:

@@ -32,7 +32,12 @@ IRREGULARITY_WINDOW = 21
 
 
 def rr_feature_names(rr_set: str) -> tuple[str, ...]:
-    """The names of the columns ``rr_features(..., rr_set)`` returns."""
+    """The names of the columns ``rr_features(..., rr_set)`` (``relative``: ``segment_record``)
+    returns."""
+    if rr_set == "relative":
+        from seqlab.data.ecg.relative_features import patient_relative_names
+
+        return patient_relative_names(1)
     return RR_CONTEXT_FEATURES if rr_set == "context" else RR_FEATURES
 
 
@@ -164,16 +169,24 @@ def segment_record(record: EcgRecord, opts: BeatOptions, peaks: np.ndarray):
 
             raise DataError(f"record {record.name} was read without its second lead (extra_lead)")
         leads.append(record.extra)
-    channels = []
+    channels, cleaned = [], []
     for signal in leads:
         x = clean_record(record, opts, signal)
+        cleaned.append(x)
         beats, kept = ecg_segment(x, record.fs, peaks, before_s=opts.window_s[0],
                                   after_s=opts.window_s[1], out_fs=opts.beat_fs, seq_len=opts.seq_len)
         channels.append(beat_normalize(beats, opts.beat_norm))  # (N, T)
     if opts.record_template:
         channels += [c - np.median(c, axis=0, keepdims=True) if len(c) else c for c in channels]
     beats = np.stack(channels, axis=1)  # (N, C, T)
-    rr = rr_features(peaks, record.fs, opts.rr_set)[kept] if opts.rr_features else None
+    if not opts.rr_features:
+        rr = None
+    elif opts.rr_set == "relative":  # needs the cleaned signal: delineation, shape vs the median beat
+        from seqlab.data.ecg.relative_features import patient_relative_features
+
+        rr = patient_relative_features([cleaned[0].astype(np.float64)], record.fs, peaks)[kept]
+    else:
+        rr = rr_features(peaks, record.fs, opts.rr_set)[kept]
     return beats, rr, kept
 
 

@@ -33,7 +33,7 @@ class KiwiMorphs(TransformerMixin, BaseEstimator):
         tok = shared_tokenizer(self.mode, self.userdic, self.num_workers)
         tok.cache = default_morph_cache()  # the environment of this call, not of the first one
         out = np.empty(len(X), dtype=object)
-        out[:] = [" ".join(t) for t in tok.tokenize_many(list(X))]
+        out[:] = tok.joined_many(X)
         return out
 
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 
 from seqlab.atomic import save_npz
 from seqlab.data.base import DataConfigBase, PreparedData, Split
+from seqlab.data.text.hf_tokenizer import encode_tokens, padding_id, tokenizer_file
 from seqlab.data.text.preprocess import text_clean, text_is_empty
-from seqlab.data.text.subword import PAD_ID, subword_encode, subword_load, subword_save, subword_train
+from seqlab.data.text.subword import subword_load, subword_save, subword_train
 from seqlab.errors import ConfigError
 from seqlab.paths import cache_dir
 
@@ -107,7 +107,7 @@ def clean_texts(cfg: TextDataConfig, texts: list[str], y: np.ndarray) -> tuple[n
 def texts_to_inputs(cfg: TextDataConfig, texts: Sequence[str], tokenizer=None) -> tuple[object, np.ndarray]:
     """New raw texts → (model inputs, mask of the texts kept), exactly as ``prepare_text`` made
     a run's inputs from its documents: the same cleaning, then the raw cleaned strings
-    (``representation: raw``) or ``subword_encode`` with the run's ``tokenizer`` and
+    (``representation: raw``) or ``encode_tokens`` with the run's ``tokenizer`` and
     ``max_length`` (``tokens``). Texts left empty by cleaning are not in the inputs.
 
     >>> x, kept = texts_to_inputs(TextDataConfig(name="demo"), ["  Great   film ", " "])
@@ -119,7 +119,7 @@ def texts_to_inputs(cfg: TextDataConfig, texts: Sequence[str], tokenizer=None) -
         return cleaned, keep
     if tokenizer is None:
         raise ConfigError("a tokens run encodes texts with its tokenizer (artifacts/tokenizer.json); none was given")
-    return subword_encode(tokenizer, cleaned.tolist(), max_length=cfg.max_length), keep
+    return encode_tokens(tokenizer, cleaned.tolist(), max_length=cfg.max_length), keep
 
 
 def prepare_text(cfg: TextDataConfig, *, classes: list[str], train: tuple[list[str], np.ndarray],
@@ -159,7 +159,7 @@ def prepare_text(cfg: TextDataConfig, *, classes: list[str], train: tuple[list[s
     else:
         xs, tok_path, vocab = _tokens(cfg, texts, source_id)
         artifacts["tokenizer.json"] = str(tok_path)
-        model_kwargs = {"vocab_size": vocab, "max_length": cfg.max_length, "pad_id": PAD_ID}
+        model_kwargs = {"vocab_size": vocab, "max_length": cfg.max_length, "pad_id": padding_id(tok_path)}
     splits = {k: Split(xs[k], labels[k].astype(np.int64)) for k in texts}
     return PreparedData(classes, splits["train"], splits["val"], splits["test"],
                         model_kwargs=model_kwargs, summary=summary, artifacts=artifacts)
@@ -178,7 +178,7 @@ def _describe(cfg: TextDataConfig) -> str:
 
 def _tokens(cfg: TextDataConfig, texts: dict[str, np.ndarray], source_id: str):
     """Train (or load) the tokenizer and encode every split, through the cache."""
-    tok_file = Path(cfg.tokenizer_path) if cfg.tokenizer_path else None
+    tok_file = tokenizer_file(cfg.tokenizer_path)  # a checkpoint's name: its tokenizer, written as a file
     extra = {"source": source_id}
     if tok_file is not None and tok_file.is_file():
         extra["tokenizer_bytes"] = hashlib.sha256(tok_file.read_bytes()).hexdigest()
@@ -197,7 +197,7 @@ def _tokens(cfg: TextDataConfig, texts: dict[str, np.ndarray], source_id: str):
         with np.load(arrays_path) as z:
             xs = {s: {"input_ids": z[f"{s}_ids"], "attention_mask": z[f"{s}_mask"]} for s in texts}
     else:
-        xs = {s: subword_encode(tok, t.tolist(), max_length=cfg.max_length) for s, t in texts.items()}
+        xs = {s: encode_tokens(tok, t.tolist(), max_length=cfg.max_length) for s, t in texts.items()}
         save_npz(arrays_path, **{f"{s}_ids": v["input_ids"] for s, v in xs.items()},
                  **{f"{s}_mask": v["attention_mask"] for s, v in xs.items()})
     return xs, tok_path, tok.get_vocab_size()

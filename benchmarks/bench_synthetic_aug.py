@@ -43,14 +43,14 @@ PROTOCOL = "configs/ecg/inter-patient.yaml"
 _CACHE: dict = {}
 
 
-def save_pooled(data_dir: str, path: Path) -> None:
+def save_pooled(data_dir: str, path: Path, overrides: list[str] = ()) -> None:
     """Every DS1 beat of the protocol (unbalanced) with its record id, as one ``.npz``: lets a
     machine without the WFDB records (or wfdb) run the benchmark."""
     from seqlab import atomic
     from seqlab import config as configlib
     from seqlab.experiments.reproduce import pooled_records
 
-    data = pooled_records(configlib.load(PROTOCOL, [f"data.source={data_dir}"]))
+    data = pooled_records(configlib.load(PROTOCOL, [f"data.source={data_dir}", *overrides]))
     s = data.train
     atomic.save_npz(path, x=s.x["x"], rr=s.x["rr"], y=s.y, groups=s.groups.astype(str),
                     classes=np.asarray(data.classes), meta=np.asarray(json.dumps(
@@ -240,7 +240,7 @@ def main() -> None:
     p.add_argument("overrides", nargs="*", help="config overrides for every arm, e.g. trainer.max_epochs=2")
     args = p.parse_args()
     if args.save_pooled:
-        return save_pooled(args.data_dir, Path(args.save_pooled))
+        return save_pooled(args.data_dir, Path(args.save_pooled), args.overrides)
     if args.generator:
         return fit_generator(args)
     t0 = time.perf_counter()

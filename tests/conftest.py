@@ -38,3 +38,18 @@ def data_root(tmp_path, monkeypatch) -> Path:
 def copy_tree(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest)
     return dest
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Every host-name lookup is recorded and fails: loading a local checkpoint must not need one."""
+    import socket
+
+    calls = []
+
+    def refuse(host, *args, **kwargs):
+        calls.append(host)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    return calls

@@ -5,7 +5,6 @@ to provide one; a `seqlab pretrain` encoder is written as an HF directory and re
 (The checkpoint's tokenizer: tests/data/text/test_text_hf_tokenizer.py.)"""
 
 import json
-import socket
 import time
 
 import numpy as np
@@ -32,19 +31,6 @@ def checkpoints(tmp_path_factory):
     """Two tiny checkpoints: one pads with id 0 (BERT), one with id 1 (RoBERTa, KoBERT)."""
     root = tmp_path_factory.mktemp("hf")
     return {pad: tiny_checkpoint(root / f"pad{pad}", TEXTS, pad_id=pad) for pad in (0, 1)}
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every host-name lookup is recorded and fails: loading a directory must not need one."""
-    calls = []
-
-    def refuse(host, *args, **kwargs):
-        calls.append(host)
-        raise OSError("no network in this test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return calls
 
 
 def _batch(vocab: int, pad: int):

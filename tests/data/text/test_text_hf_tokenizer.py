@@ -6,7 +6,6 @@ transformers does; a vocab.txt-only checkpoint converts; one without a vocabular
 import doctest
 import json
 import shutil
-import socket
 
 import numpy as np
 import pytest
@@ -29,19 +28,6 @@ def checkpoints(tmp_path_factory):
     """Two tiny checkpoints: one pads with id 0 (BERT), one with id 1 (RoBERTa, KoBERT)."""
     root = tmp_path_factory.mktemp("hf")
     return {pad: tiny_checkpoint(root / f"pad{pad}", TEXTS, pad_id=pad) for pad in (0, 1)}
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Every host-name lookup is recorded and fails: loading must not need one."""
-    calls = []
-
-    def refuse(host, *args, **kwargs):
-        calls.append(host)
-        raise OSError("no network in this test")
-
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    return calls
 
 
 @pytest.mark.parametrize("pad", [0, 1])

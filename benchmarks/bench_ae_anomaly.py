@@ -15,21 +15,12 @@ time (wall, and process CPU on one thread) is printed.
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO / "../shared/data/mitdb"
-
-
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+from aekit import parse_args, train_or_reuse
 
 
 def per_record(errors: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -57,30 +48,12 @@ def pca_errors(data, cfg) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", default=str(DEFAULT_SOURCE))
-    ap.add_argument("--out", default=str(REPO / "runs" / "bench-ae-anomaly"))
-    ap.add_argument("--run", default=None, help="a finished anomaly run to report instead of training one")
-    ap.add_argument("overrides", nargs="*", help="config overrides, e.g. trainer.max_epochs=4")
-    args = ap.parse_args()
-    from seqlab import config
+    args = parse_args(__doc__.splitlines()[0], "bench-ae-anomaly", "anomaly")
     from seqlab.data.catalog import prepare_data
     from seqlab.evaluation.reconstruction import anomaly_auroc
-    from seqlab.training import run
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    timing = {}
-    if args.run:
-        run_dir = Path(args.run)
-        cfg = config.load(run_dir / "config.yaml", [f"data.source={args.source}"])
-    else:
-        cfg = config.load(REPO / "configs/ae/anomaly.yaml", [f"data.source={args.source}", "trainer.threads=1",
-                                                              *args.overrides])
-        t0, c0 = time.perf_counter(), cpu_s()
-        run_dir = run.train(cfg, out / "run")
-        timing = {"call_wall_s": round(time.perf_counter() - t0, 1), "call_cpu_s": round(cpu_s() - c0, 1)}
-    timing.update(json.loads((run_dir / "timing.json").read_text()))
+    cfg, run_dir, timing = train_or_reuse(args, "configs/ae/anomaly.yaml", out, extra=("trainer.threads=1",))
     m = json.loads((run_dir / "metrics.json").read_text())
     data = prepare_data(cfg.data, cfg.seed)
     with np.load(run_dir / "predictions_test.npz") as z:
@@ -95,7 +68,7 @@ def main() -> None:
               "per_class_error": {c: p["mse"] for c, p in m["per_class"].items()}}
     (out / "bench_ae_anomaly.json").write_text(json.dumps(result, indent=1))
     print(f"run {run_dir}: fit {timing.get('train_s')} s wall, {timing.get('epochs_run')} epochs; whole call "
-          f"{timing.get('call_wall_s')} s wall, {timing.get('call_cpu_s')} s CPU")
+          f"{timing.get('train_call_wall_s')} s wall, {timing.get('train_call_cpu_s')} s CPU")
     print("\n| ROC-AUC | " + " | ".join(aucs) + " | test beats |")
     print("|---|" + "---|" * (len(aucs) + 1))
     n_abnormal = sum(n for c, n in support.items() if c != normal)

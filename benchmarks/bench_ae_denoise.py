@@ -20,27 +20,18 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import resource
-import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO / "../shared/data/mitdb"
-
-
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+from aekit import parse_args, train_or_reuse
 
 
 def record_beats(name: str, src: Path, opts):
     """(clean 125 Hz signal, its beats' sample positions, per-beat mean and sd, clean beats)."""
     from seqlab.data.ecg.reader import resample_signal
-    from seqlab.data.ecg.segment import clean_record, ecg_segment, read_record_for, record_peaks
+    from seqlab.data.ecg.segment import clean_record, read_record_for, record_peaks
 
     rec = read_record_for(src / name, opts, annotator="atr")
     clean = resample_signal(clean_record(rec, opts), rec.fs, opts.beat_fs).astype(np.float64)
@@ -116,28 +107,11 @@ def plot_examples(examples: dict, kinds: list[str], levels: list[float], path: P
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", default=str(DEFAULT_SOURCE))
-    ap.add_argument("--out", default=str(REPO / "runs" / "bench-ae-denoise"))
-    ap.add_argument("--run", default=None, help="a finished denoising run to evaluate instead of training one")
-    ap.add_argument("overrides", nargs="*", help="config overrides, e.g. trainer.max_epochs=4")
-    args = ap.parse_args()
-    from seqlab import config
+    args = parse_args(__doc__.splitlines()[0], "bench-ae-denoise", "denoising")
     from seqlab.inference.loading import load_model
-    from seqlab.training import run
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    timing = {}
-    if args.run:
-        run_dir = Path(args.run)
-        cfg = config.load(run_dir / "config.yaml", [f"data.source={args.source}"])
-    else:
-        cfg = config.load(REPO / "configs/ae/denoise.yaml", [f"data.source={args.source}", *args.overrides])
-        t0, c0 = time.perf_counter(), cpu_s()
-        run_dir = run.train(cfg, out / "run")
-        timing = {"train_call_wall_s": round(time.perf_counter() - t0, 1), "train_call_cpu_s": round(cpu_s() - c0, 1)}
-    timing.update(json.loads((run_dir / "timing.json").read_text()))
+    cfg, run_dir, timing = train_or_reuse(args, "configs/ae/denoise.yaml", out)
     model = load_model(run_dir)
     summary = json.loads((run_dir / "data_summary.json").read_text())
     test = summary["records"]["test"]

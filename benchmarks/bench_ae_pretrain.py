@@ -21,20 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO / "../shared/data/mitdb"
+from aekit import DEFAULT_SOURCE, REPO, cpu_s
+
 BUDGET = {0.01: (32, 30), 0.1: (64, 10), 1.0: (128, 4)}  # fraction -> (batch size, epochs)
-
-
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def label_fraction(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:

@@ -16,16 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+from aekit import REPO, cpu_s
 
 
 def main() -> None:

@@ -21,13 +21,14 @@ import pytest
 import skops.io
 import torch
 import yaml
+from ecg_runs import train_tiny
+from limits import refused
+from testpaths import REPO
 
 from seqlab import config
 from seqlab.cli.main import main
 from seqlab.inference.loading import load_model
 from seqlab.training import run
-from testpaths import REPO
-from limits import refused
 
 FIX = REPO / "tests" / "fixtures"
 
@@ -68,29 +69,11 @@ def system_payload(marker: Path) -> bytes:
     return skops_payload("os", "system", [f"touch {marker}"])
 
 
-def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
-    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
-    for ext in ("dat", "atr"):
-        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
-
-
 @pytest.fixture(scope="module")
 def ecg_run(tmp_path_factory) -> Path:
     """A small rr_resnet trained on fixture record 101 (as in tests/inference/test_predict.py)."""
-    root = tmp_path_factory.mktemp("ecg")
-    records = root / "mitdb"
-    records.mkdir()
-    for name, new in (("101", "101"), ("101", "901"), ("208", "208")):
-        copy_record(FIX / "ecg" / "mitdb", name, new, records)
-    cfg = config.from_dict({
-        "name": "hostile-ecg", "seed": 0,
-        "data": {"name": "mitbih", "source": str(records), "split": "records", "train_records": ["101"],
-                 "val_records": ["901"], "test_records": ["208"], "labels": "aami5",
-                 "check_annotations": False, "cache": False, "batch_size": 32},
-        "model": {"name": "rr_resnet", "width": 8, "depth": 1, "hidden": 16},
-        "trainer": {"max_epochs": 1, "progress_bar": False, "threads": 1},
-    })
-    return run.train(cfg, root / "run", report=False)
+    run_dir, _ = train_tiny(tmp_path_factory.mktemp("ecg"), "hostile-ecg", trainer={"threads": 1})
+    return run_dir
 
 
 @pytest.fixture(scope="module")

@@ -12,39 +12,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ecg_runs import train_tiny
 
-from seqlab import config
 from seqlab.cli.main import main, run_command
 from seqlab.inference import export as exportlib
 from seqlab.inference.onnx_engine import OnnxModel, onnx_paths, unusable
-from seqlab.training import run
-
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
-
-
-def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
-    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
-    for ext in ("dat", "atr"):
-        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
 
 
 @pytest.fixture(scope="module")
 def onnx_run(tmp_path_factory):
     """A small rr_resnet trained on fixture record 101 (208 unseen); training exports it."""
-    root = tmp_path_factory.mktemp("onnx")
-    records = root / "mitdb"
-    records.mkdir()
-    for name, new in (("101", "101"), ("101", "901"), ("208", "208")):
-        copy_record(FIX, name, new, records)
-    cfg = config.from_dict({
-        "name": "onnx-test", "seed": 0,
-        "data": {"name": "mitbih", "source": str(records), "split": "records", "train_records": ["101"],
-                 "val_records": ["901"], "test_records": ["208"], "labels": "aami5",
-                 "check_annotations": False, "cache": False, "batch_size": 32},
-        "model": {"name": "rr_resnet", "width": 8, "depth": 1, "hidden": 16},
-        "trainer": {"max_epochs": 1, "progress_bar": False},
-    })
-    return run.train(cfg, root / "run", report=False), records
+    return train_tiny(tmp_path_factory.mktemp("onnx"), "onnx-test")
 
 
 def run_copy(src: Path, dest: Path, *, onnx: bool = True) -> Path:

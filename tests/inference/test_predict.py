@@ -1,43 +1,17 @@
 """`seqlab predict` on a record the model never saw: CSV + WFDB annotations + counts."""
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
+from ecg_runs import train_tiny
 
 from seqlab import config
 from seqlab.cli.main import main
-from seqlab.training import run
-
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
-
-
-def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
-    """A WFDB record under another name (the header names its own files)."""
-    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
-    for ext in ("dat", "atr"):
-        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
 
 
 @pytest.fixture(scope="module")
 def ecg_run(tmp_path_factory):
     """A small rr_resnet trained on fixture record 101 only (40 s excerpts; 208 unseen)."""
-    root = tmp_path_factory.mktemp("ecg")
-    records = root / "mitdb"
-    records.mkdir()
-    copy_record(FIX, "101", "101", records)
-    copy_record(FIX, "101", "901", records)  # the validation split: same patient, mechanics only
-    copy_record(FIX, "208", "208", records)
-    cfg = config.from_dict({
-        "name": "predict-test", "seed": 0,
-        "data": {"name": "mitbih", "source": str(records), "split": "records", "train_records": ["101"],
-                 "val_records": ["901"], "test_records": ["208"], "labels": "aami5",
-                 "check_annotations": False, "cache": False, "batch_size": 32},
-        "model": {"name": "rr_resnet", "width": 8, "depth": 1, "hidden": 16},
-        "trainer": {"max_epochs": 1, "progress_bar": False},
-    })
-    return run.train(cfg, root / "run", report=False), records
+    return train_tiny(tmp_path_factory.mktemp("ecg"), "predict-test")
 
 
 def test_predict_writes_csv_and_annotations_for_an_unseen_record(ecg_run, tmp_path, capsys):
@@ -158,10 +132,10 @@ def test_predict_applies_the_runs_morphology_vote(ecg_run, tmp_path):
 
 def test_predict_refuses_a_run_not_trained_on_ecg_beats(ecg_run, tmp_path, capsys):
     import yaml
+    from testpaths import REPO
 
     from seqlab.errors import ConfigError
     from seqlab.inference.prefetch import BeatPrefetcher
-    from testpaths import REPO
 
     _, records = ecg_run
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config.load(REPO / "configs/smoke.yaml").to_dict()))

@@ -4,47 +4,26 @@ row per beat, torch engine), ``seqlab export`` (refused in one line), records ke
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from ecg_runs import FIX, train_tiny
 
-from seqlab import config
 from seqlab.cli.main import main
 from seqlab.data.ecg.segment import beats_from_record, read_record_for
 from seqlab.inference.loading import load_model
 from seqlab.inference.prefetch import run_beat_options
 from seqlab.inference.proba import predict_proba
-from seqlab.training import run
-
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
-
-
-def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
-    """A WFDB record under another name (the header names its own files)."""
-    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
-    for ext in ("dat", "atr"):
-        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
 
 
 @pytest.fixture(scope="module")
 def s2s_run(tmp_path_factory):
     """seq2seq_lstm trained one epoch on fixture record 101 (windows of 4 beats), 208 unseen."""
-    root = tmp_path_factory.mktemp("s2s")
-    records = root / "mitdb"
-    records.mkdir()
-    for name, new in (("101", "101"), ("101", "901"), ("208", "208")):  # 901: validation, mechanics only
-        copy_record(FIX, name, new, records)
-    cfg = config.from_dict({
-        "name": "s2s-predict", "seed": 0,
-        "data": {"name": "mitbih", "source": str(records), "split": "records", "train_records": ["101"],
-                 "val_records": ["901"], "test_records": ["208"], "classes": ["N", "S", "V", "F"], "check_annotations": False,
-                 "cache": False, "batch_size": 4, "beat_sequence": {"length": 4}},
-        "model": {"name": "seq2seq_lstm", "hidden_size": 8, "channels": [4, 8], "beat_features": 16, "pool_len": 4},
-        "trainer": {"max_epochs": 1, "progress_bar": False},
-    })
-    return run.train(cfg, root / "run", report=False)
+    run_dir, _ = train_tiny(
+        tmp_path_factory.mktemp("s2s"), "s2s-predict",
+        data={"labels": "aami5", "classes": ["N", "S", "V", "F"], "batch_size": 4, "beat_sequence": {"length": 4}},
+        model={"name": "seq2seq_lstm", "hidden_size": 8, "channels": [4, 8], "beat_features": 16, "pool_len": 4})
+    return run_dir
 
 
 def test_training_evaluates_every_test_beat_and_exports_nothing(s2s_run):

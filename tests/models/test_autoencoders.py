@@ -15,14 +15,6 @@ from seqlab.models.registry import MODELS
 AUTOENCODERS = [e.name for e in MODELS.entries() if e.meta.get("kind") == "autoencoder"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def build(name: str, leads: int = 1, length: int = 187, **kw) -> tuple[torch.nn.Module, torch.Tensor]:
     torch.manual_seed(0)
     model = MODELS.get(name).fn(in_channels=leads, seq_len=length, **kw)

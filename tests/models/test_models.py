@@ -26,15 +26,6 @@ TORCH_MODELS = [e.name for e in MODELS.entries() if e.meta.get("kind") not in ("
 RR_MODELS = [n for n in TORCH_MODELS if "num_rr" in inspect.signature(MODELS.get(n).fn).parameters]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors run fastest on one thread, and the CI machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def params_of(name: str) -> dict[str, inspect.Parameter]:
     return dict(inspect.signature(MODELS.get(name).fn).parameters)
 

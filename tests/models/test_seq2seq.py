@@ -12,14 +12,6 @@ from seqlab.models.seq2seq import per_beat_mean, seq2seq_lstm, window_index, win
 K, L = 4, 5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def net(**kw):
     torch.manual_seed(0)
     args = {"num_classes": K, "beats_per_window": L, "hidden_size": 8, "channels": [4, 8], "beat_features": 16,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from servekit import FIX, copy_record
+from ecg_runs import FIX, copy_record
 
 TEXT_FIX = Path(__file__).resolve().parents[1] / "fixtures" / "text" / "nsmc"
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shutil
 import socket
 import threading
 import time
@@ -14,15 +13,7 @@ from pathlib import Path
 
 from seqlab.cli.main import main
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ecg" / "mitdb"
 BOUNDARY = "seqlab-test-boundary-7f3a"
-
-
-def copy_record(src: Path, name: str, new: str, dest: Path) -> None:
-    """A WFDB record under another name (the header names its own files)."""
-    (dest / f"{new}.hea").write_text((src / f"{name}.hea").read_text().replace(name, new))
-    for ext in ("dat", "atr"):
-        shutil.copyfile(src / f"{name}.{ext}", dest / f"{new}.{ext}")
 
 
 def multipart(fields: dict[str, str], files: list[tuple[bytes | str, bytes]]) -> tuple[bytes, dict]:

@@ -77,3 +77,30 @@ def test_protocols_are_found_from_any_directory_and_through_seqlab_configs(tmp_p
     (mine / "my-protocol.yaml").write_text("reference: {}\n")
     monkeypatch.setenv("SEQLAB_CONFIGS", str(mine))
     assert find_protocol("my-protocol") == mine / "my-protocol.yaml"
+
+
+def test_a_classical_model_trains_on_every_record_of_the_fold(tmp_path, data_root):
+    """A scikit-learn model picks no checkpoint, so no inner-validation record is taken from it:
+    with 4 records in leave-one-record-out, each fold trains on the other 3."""
+    import json
+
+    import yaml
+    from ecg_runs import FIX, copy_record
+
+    records = tmp_path / "mitdb"
+    records.mkdir()
+    for name, new in [("101", "101"), ("208", "208"), ("101", "901"), ("208", "908")]:
+        copy_record(FIX, name, new, records)
+    protocol = tmp_path / "tiny-linear.yaml"
+    protocol.write_text(yaml.safe_dump({
+        "name": "tiny-linear", "data": {"name": "mitbih", "source": str(records), "split": "inter",
+                                        "records": ["101", "208", "901", "908"], "labels": "aami5",
+                                        "classes": ["N", "S", "V", "F"], "check_annotations": False,
+                                        "cache": False, "features": "patient_relative", "rr_features": False},
+        "model": {"name": "beat_lr"}}))
+    out = tmp_path / "cv"
+    assert main(["reproduce", str(protocol), "--cv-only", "--folds", "4", "--out", str(out)]) == 0
+    folds = json.loads((out / "cv_summary.json").read_text())["per_fold"]
+    pooled = sum(r["n_test"] for r in folds)
+    assert [r["n_val"] for r in folds] == [0, 0, 0, 0]
+    assert [r["n_train"] for r in folds] == [pooled - r["n_test"] for r in folds]

@@ -68,6 +68,23 @@ def test_teacher_forcing_ignores_padding_and_trains_every_parameter():
     assert all(p.grad is not None for p in model.parameters())
 
 
+def test_scheduled_sampling_feeds_the_models_own_labels_while_training_only():
+    """With scheduled_sampling=p, a share p of the previous labels comes from the model's first
+    (teacher-forced) pass: p near 1 gives the logits of the model fed its own choices, p = 0
+    the plain teacher-forced ones; in eval mode targets are read as given."""
+    x = torch.randn(6, L, 1, 187)
+    y = torch.randint(0, K, (6, L))
+    sampled = net(scheduled_sampling=0.999999).train()
+    plain = net().train()
+    plain.load_state_dict(sampled.state_dict())
+    with torch.no_grad():
+        own = plain(x, targets=plain(x, targets=y).argmax(dim=2))  # fed its first pass's choices
+        torch.testing.assert_close(sampled(x, targets=y), own, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(sampled.eval()(x, targets=y), plain.eval()(x, targets=y))
+    with pytest.raises(ValueError, match="scheduled_sampling"):
+        net(scheduled_sampling=1.0)
+
+
 def test_consecutive_beats_are_windows_decoded_greedily_then_averaged():
     model = net()
     beats = torch.randn(2 * L + 3, 1, 187)  # windows 0-4, 5-9, 8-12: beats 8 and 9 are in two

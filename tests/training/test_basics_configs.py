@@ -59,6 +59,16 @@ def test_line_recovers_slope_and_intercept_within_2_percent(runs):
     assert "confusion matrix" not in html and "Macro averages" not in html
 
 
+def test_exported_regression_model_says_how_to_read_its_output(runs):
+    """model.onnx.json of a regression run: one column in standardised units, mapped back by
+    the training target's mean and sd — not "softmax of logits" over classes."""
+    meta = json.loads((runs("line") / "checkpoints" / "model.onnx.json").read_text())
+    assert "probabilities" not in meta and "classes" not in meta
+    assert meta["outputs"][0]["shape"] == ["batch", 1] and meta["target"] == "y"
+    mean, sd = json.loads((runs("line") / "data_summary.json").read_text())["target_scale"]
+    assert meta["prediction"] == f"column 0 x {sd} + {mean} in the target's units"
+
+
 @pytest.mark.parametrize("name, classes, least", [("blobs_logistic", 2, 0.95), ("blobs_softmax", 3, 0.95)])
 def test_blobs_are_classified(runs, name, classes, least):
     m = metrics(runs(name, report=False))

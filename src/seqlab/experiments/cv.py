@@ -8,7 +8,8 @@ already seen. With MIT-BIH DS1 each minority class lives in a few records (F is 
 
 Inside each fold, the best checkpoint and early stopping are chosen on an inner validation
 split carved (group-wise when possible) from the training folds; the held-out fold is the
-fold's *test* split and is only evaluated, so no model selection sees it.
+fold's *test* split and is only evaluated, so no model selection sees it. A scikit-learn model
+chooses nothing on validation data, so it trains on every training row of the fold.
 
 Layout::
 
@@ -37,6 +38,7 @@ from seqlab.data.base import PreparedData, Split
 from seqlab.data.catalog import prepare_data
 from seqlab.errors import ConfigError
 from seqlab.evaluation.metrics import from_confusion
+from seqlab.inference.sklearn_model import is_classical
 
 HEADLINE = ("accuracy", "macro_f1", "macro_sensitivity", "macro_ppv", "macro_specificity", "auroc_macro")
 PER_CLASS = ("sensitivity", "ppv", "f1")
@@ -75,11 +77,15 @@ def fold_indices(split: Split, k: int, *, grouped: bool, seed: int) -> list[tupl
 
 
 def fold_data(data: PreparedData, pooled: Split, train_idx: np.ndarray, held_idx: np.ndarray, *,
-              grouped: bool, inner_folds: int, seed: int, balance: str = "none") -> PreparedData:
+              grouped: bool, inner_folds: int, seed: int, balance: str = "none",
+              inner_val: bool = True) -> PreparedData:
     """A ``PreparedData`` for one fold: inner train / inner val from the training folds,
-    the held-out fold as ``test``; ``balance`` resamples the inner train only."""
+    the held-out fold as ``test``; ``balance`` resamples the inner train only. Without
+    ``inner_val`` (a model that chooses nothing on validation data) every training row trains
+    and ``val`` is empty."""
     part = pooled.take(train_idx)
-    inner = fold_indices(part, inner_folds, grouped=grouped, seed=seed + 7919)[0]
+    inner = (fold_indices(part, inner_folds, grouped=grouped, seed=seed + 7919)[0] if inner_val
+             else (np.arange(len(part)), np.zeros(0, dtype=np.int64)))
     test = pooled.take(held_idx)
     summary = {**data.summary, "protocol": f"{data.summary.get('protocol', '')} · cross-validation fold "
                                            f"({'group' if grouped else 'stratified'})"}
@@ -114,13 +120,16 @@ def run_cv(cfg: RunConfig, out: str | Path, *, folds: int, grouped: bool | None 
         grouped = pooled.groups is not None
     cfg = cfg.model_copy(deep=True)
     cfg.eval.split = "test"  # the held-out fold
+    # a scikit-learn model picks no checkpoint and stops no training early: an inner validation
+    # group would only take patients away from it (one DS1 record in each leave-one-record-out fold)
+    inner_val = not is_classical(cfg)
     rows, held = [], []
     for r in range(repeats):
         seed = cfg.seed + 1000 * r
         for i, (tr, te) in enumerate(fold_indices(pooled, folds, grouped=grouped, seed=seed)):
             name = f"fold_{i:02d}" if r == 0 else f"r{r}_fold_{i:02d}"
             fd = fold_data(data, pooled, tr, te, grouped=grouped, inner_folds=max(3, folds - 1), seed=seed + i,
-                           balance=balance)
+                           balance=balance, inner_val=inner_val)
             run_dir = out / name
             if not (run_dir / "metrics.json").exists():  # a rerun of `seqlab cv` skips finished folds
                 run.train(cfg, run_dir, data=fd, report=report)
@@ -168,7 +177,7 @@ def summarise(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, Any]:
     per_class = {c: {k: _stats([m["per_class"][c][k] for m in ms]) for k in PER_CLASS} for c in classes}
     summed = np.sum([np.array(m["confusion_matrix"]) for m in ms], axis=0)
     pooled = from_confusion(summed, classes)
-    table = [{"fold": r["fold"], "n_train": r["n_train"], "n_test": r["n_test"],
+    table = [{"fold": r["fold"], "n_train": r["n_train"], "n_val": r["n_val"], "n_test": r["n_test"],
               "held_out_groups": r["held_out_groups"], "run_dir": r["run_dir"],
               **{k: r["metrics"].get(k) for k in HEADLINE},
               "f1": {c: r["metrics"]["per_class"][c]["f1"] for c in classes}} for r in rows]

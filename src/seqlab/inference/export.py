@@ -153,14 +153,25 @@ def describe(run_dir: Path, cfg, hp: dict[str, Any], inputs: dict[str, torch.Ten
         "checkpoint": {"file": ckpt_path.name, "sha256": file_sha256(ckpt_path)},
         "inputs": [{"name": k, "dtype": str(v.numpy().dtype), "shape": ["batch", *v.shape[1:]]}
                    for k, v in inputs.items()],
-        "outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", len(summary["classes"])]}],
-        "probabilities": "softmax of logits over axis 1",
-        "classes": summary["classes"],
+        **_outputs(summary, hp),
         "rr_names": summary.get("model_kwargs", {}).get("rr_names"),
         "preprocessing": cfg.data.model_dump(mode="json"),
         "postprocessing": cfg.eval.model_dump(mode="json", include={"morphology_vote", "morphology_keep",
                                                                      "rhythm_gate"}),
     }
+
+
+def _outputs(summary: dict[str, Any], hp: dict[str, Any]) -> dict[str, Any]:
+    """The output's meaning: class scores, or a regression target in standardised units."""
+    if summary.get("task") != "regression":
+        return {"outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", len(summary["classes"])]}],
+                "probabilities": "softmax of logits over axis 1", "classes": summary["classes"]}
+    width = 2 if hp["model_kwargs"].get("loss") == "gaussian_nll" else 1  # mean [and variance]
+    mean, sd = summary.get("target_scale") or (0.0, 1.0)
+    return {"outputs": [{"name": "logits", "dtype": "float32", "shape": ["batch", width]}],
+            "target": summary["classes"][0],
+            "prediction": f"column 0 x {sd} + {mean} in the target's units"
+                          + (f"; column 1 x {sd}^2 is the predicted variance" if width > 1 else "")}
 
 
 def export_after_training(run_dir: str | Path, which: str) -> Path | None:

@@ -165,5 +165,17 @@ def is_estimator(model: Any) -> bool:
     return hasattr(model, "predict_proba") and not hasattr(model, "parameters")
 
 
+N_CLASSES_ATTR = "seqlab_n_classes_"  # set by training.sklearn_fit: the run's class count
+
+
 def predict_proba(estimator: Any, x: Any) -> np.ndarray:
-    return np.asarray(estimator.predict_proba(x), dtype=np.float32)
+    """(N, K) float32 over the run's K classes. A class absent from the training rows (e.g. F in
+    a cross-validation fold without record 208) has no column in scikit-learn's output; it gets
+    probability 0 here, so columns stay aligned with the run's class names."""
+    probs = np.asarray(estimator.predict_proba(x), dtype=np.float32)
+    k = getattr(estimator, N_CLASSES_ATTR, None)
+    if k is None or probs.shape[1] == k:
+        return probs
+    out = np.zeros((probs.shape[0], k), dtype=np.float32)
+    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = probs
+    return out

@@ -81,8 +81,10 @@ class BeatSeq2Seq(nn.Module):
 
     def __init__(self, *, num_classes: int, in_channels: int, num_rr: int, beats_per_window: int,
                  channels: list[int], kernel_size: int, pool_len: int, beat_features: int, hidden_size: int,
-                 embed_size: int, attention: bool, feed_beat: bool, dropout: float, teacher_forcing: bool):
+                 embed_size: int, attention: bool, feed_beat: bool, dropout: float, teacher_forcing: bool,
+                 sampling: float = 0.0):
         super().__init__()
+        self.sampling = sampling  # scheduled sampling: share of previous labels taken from the model
         self.num_classes, self.num_rr, self.beats_per_window = num_classes, num_rr, beats_per_window
         self.teacher_forcing = teacher_forcing  # read by the Classifier: pass targets while training
         layers: list[nn.Module] = []
@@ -146,7 +148,19 @@ class BeatSeq2Seq(nn.Module):
         return torch.tanh(self.combine(torch.cat([dec, weights @ enc], dim=2)))  # (B, S, D)
 
     def _forced(self, enc: torch.Tensor, state, targets: torch.Tensor) -> torch.Tensor:
-        """Teacher forcing: step t reads the true label t-1; all steps in one LSTM call."""
+        """Teacher forcing: step t reads the true label t-1; all steps in one LSTM call. With
+        ``sampling`` > 0 (training only), each previous label is, with that probability, the
+        model's own choice from a first teacher-forced pass (parallel scheduled sampling,
+        Duckworth et al. 2019): the decoder meets its own mistakes while it learns, as it will
+        at inference, instead of learning to copy a previous label that is always right."""
+        if self.training and self.sampling > 0:
+            with torch.no_grad():
+                guess = self.out(self._forced_pass(enc, state, targets)).argmax(dim=2)  # (B, L)
+            take = (torch.rand(targets.shape, device=targets.device) < self.sampling) & (targets >= 0)
+            targets = torch.where(take, guess, targets)
+        return self._forced_pass(enc, state, targets)
+
+    def _forced_pass(self, enc: torch.Tensor, state, targets: torch.Tensor) -> torch.Tensor:
         go = torch.full_like(targets[:, :1], self.num_classes)
         prev = torch.cat([go, targets[:, :-1]], dim=1)  # (B, L)
         prev = torch.where(prev < 0, torch.full_like(prev, self.num_classes), prev)  # padding reads <GO>
@@ -210,14 +224,17 @@ def seq2seq_lstm(
     feed_beat: bool = True,
     dropout: float = 0.0,
     teacher_forcing: bool = True,
+    scheduled_sampling: float = 0.0,
 ) -> nn.Module:
     """Mousavi & Afghah 2019: CNN per beat, BiLSTM encoder, LSTM decoder with attention; one label per beat."""
     if seq_len < 2 ** max(0, len(channels) - 1):
         raise ValueError(f"seq_len={seq_len} is too short for {len(channels)} conv layers with pooling")
     if beats_per_window < 1 or not channels or min(channels) < 1:
         raise ValueError("beats_per_window and every entry of channels must be >= 1")
+    if not 0.0 <= scheduled_sampling < 1.0:
+        raise ValueError(f"scheduled_sampling is a probability in [0, 1), got {scheduled_sampling}")
     return BeatSeq2Seq(num_classes=num_classes, in_channels=in_channels, num_rr=num_rr,
                        beats_per_window=beats_per_window, channels=list(channels), kernel_size=kernel_size,
                        pool_len=pool_len, beat_features=beat_features, hidden_size=hidden_size,
                        embed_size=embed_size, attention=attention, feed_beat=feed_beat, dropout=dropout,
-                       teacher_forcing=teacher_forcing)
+                       teacher_forcing=teacher_forcing, sampling=scheduled_sampling)

@@ -35,6 +35,7 @@ def fit(cfg: RunConfig, data: PreparedData, run_dir: Path, *, prepare_s: float) 
     t0 = time.perf_counter()
     estimator.fit(data.train.x, data.train.y)
     fit_s = time.perf_counter() - t0
+    setattr(estimator, sklearn_model.N_CLASSES_ATTR, len(data.classes))
     sklearn_model.save(estimator, run_dir / "checkpoints" / sklearn_model.MODEL_FILE)
     val = predict_proba(estimator, data.val.x) if len(data.val) else None
     if val is not None:

@@ -122,6 +122,21 @@ class Classifier(L.LightningModule):
         return opt if sched is None else {"optimizer": opt, "lr_scheduler": sched}
 
 
+def with_monitor(cfg: Any, logged: tuple[str, ...], maximise: str, logged_by: str) -> Any:
+    """``cfg`` (a RunConfig) with the trainer's monitor and mode for a module that logs
+    ``logged`` per stage: a monitor left at its default (val/macro_f1, a classifier's) becomes
+    ``val/loss``, one the module does not log is a one-line error, and a mode left at its
+    default follows the metric (max for ``maximise``, min for the errors)."""
+    t = cfg.trainer
+    monitor = t.monitor if "monitor" in t.model_fields_set else "val/loss"
+    stage, _, metric = monitor.partition("/")
+    if stage not in ("train", "val") or metric not in logged:
+        raise ConfigError(f"trainer.monitor {monitor!r} is not logged {logged_by}; use val/ with one of "
+                          f"{', '.join(logged)}")
+    mode = t.mode if "mode" in t.model_fields_set else "max" if metric == maximise else "min"
+    return cfg.model_copy(update={"trainer": t.model_copy(update={"monitor": monitor, "mode": mode})})
+
+
 def check_windows(name: str, model: nn.Module, datamodule: Any, augment: dict | None) -> None:
     """A sequence model (``beats_per_window``) trains on windows of beats (``data.beat_sequence``)
     and any other model on single beats; a mismatch is a config mistake, said in one line."""

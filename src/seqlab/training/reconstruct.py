@@ -36,7 +36,7 @@ from seqlab.data.ecg.noise import ecg_add_noise
 from seqlab.errors import ConfigError, DataError
 from seqlab.inference.loading import build_model
 from seqlab.models.registry import MODELS
-from seqlab.training.module import STAGES, Classifier
+from seqlab.training.module import STAGES, Classifier, with_monitor
 
 MONITORS = ("loss", "mse", "mae", "snr_db", "prd")  # what Reconstructor logs per stage
 
@@ -74,14 +74,7 @@ def for_task(cfg: RunConfig, data: PreparedData) -> tuple[RunConfig, PreparedDat
                           "(set it to none)")
     if cfg.reconstruct.noise and beat_rate(cfg) is None:
         raise ConfigError("reconstruct.noise needs the windows' sampling rate: set reconstruct.fs (Hz)")
-    t = cfg.trainer
-    monitor = t.monitor if "monitor" in t.model_fields_set else "val/loss"
-    stage, _, metric = monitor.partition("/")
-    if stage not in ("train", "val") or metric not in MONITORS:
-        raise ConfigError(f"trainer.monitor {monitor!r} is not logged by an autoencoder; use val/ with one of "
-                          f"{', '.join(MONITORS)}")
-    mode = t.mode if "mode" in t.model_fields_set else "max" if metric == "snr_db" else "min"
-    cfg = cfg.model_copy(update={"trainer": t.model_copy(update={"monitor": monitor, "mode": mode})})
+    cfg = with_monitor(cfg, MONITORS, "snr_db", "by an autoencoder")
     return cfg, fit_classes(data, cfg.reconstruct.fit_classes)
 
 

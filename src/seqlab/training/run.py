@@ -36,7 +36,7 @@ from seqlab.inference.evaluate import evaluate
 from seqlab.training import generative, lm_objectives, reconstruct, sklearn_fit, synthetic, timing_fit, transfer
 from seqlab.training.checkpoint import AtomicCheckpointIO, RngState, checkpoint_callbacks, resume_checkpoint
 from seqlab.training.data import ArrayDataModule
-from seqlab.training.module import Regressor
+from seqlab.training.module import Regressor, with_monitor
 
 RUN_DIR_ENV = "SEQLAB_RUN_DIR"  # lets DDP child processes find the directory rank 0 made
 
@@ -73,14 +73,7 @@ def for_task(cfg: RunConfig, data: PreparedData) -> RunConfig:
                           f"('linear', 'mlp')")
     if cfg.optim.class_weights != "none":
         raise ConfigError("optim.class_weights weighs classes; a regression target has none (set it to none)")
-    t = cfg.trainer
-    monitor = t.monitor if "monitor" in t.model_fields_set else "val/loss"
-    stage, _, metric = monitor.partition("/")
-    if stage not in ("train", "val") or metric not in REGRESSION_MONITORS:
-        raise ConfigError(f"trainer.monitor {monitor!r} is not logged for a regression target; use val/ with one "
-                          f"of {', '.join(REGRESSION_MONITORS)}")
-    mode = t.mode if "mode" in t.model_fields_set else "max" if metric == "r2" else "min"
-    return cfg.model_copy(update={"trainer": t.model_copy(update={"monitor": monitor, "mode": mode})})
+    return with_monitor(cfg, REGRESSION_MONITORS, "r2", "for a regression target")
 
 
 def is_rank_zero() -> bool:

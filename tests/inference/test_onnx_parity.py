@@ -84,6 +84,8 @@ def test_every_ecg_model_is_checked():
 VARIANTS = [(name, None) for name in ECG_MODELS] + [
     # the factorised output (S from a linear model of the RR input alone): log-probabilities
     ("rr_resnet", {"timing_classes": ["S"], "class_names": CLASSES}),
+    # V decided by the beat path before timing (the inter-patient default)
+    ("rr_resnet", {"timing_classes": ["S"], "morphology_first": ["V"], "class_names": CLASSES}),
 ]
 
 

@@ -236,6 +236,45 @@ def test_timing_classes_are_a_logistic_regression_of_the_rr_input_alone():
     torch.testing.assert_close(a[:, 1], expected)
 
 
+def test_morphology_first_decides_v_by_shape_before_timing():
+    """With ``morphology_first: [V]`` a beat the beat path calls ventricular stays V however
+    premature it is: P(V) is the beat path's own share, S takes timing's share of the rest,
+    N and F split what timing leaves; training keeps the timing-first likelihood."""
+    import torch
+
+    from seqlab.models.rr_resnet import rr_resnet
+
+    torch.manual_seed(0)
+    kw = dict(num_classes=4, num_rr=6, timing_classes=["S"], class_names=list("NSVF"))
+    first = rr_resnet(morphology_first=["V"], **kw)
+    plain = rr_resnet(**kw)
+    plain.load_state_dict(first.state_dict())
+    first.eval(), plain.eval()
+    x, rr = torch.randn(6, 1, 187), torch.randn(6, 6)
+    p = first(x, rr).exp()
+    torch.testing.assert_close(p.sum(dim=1), torch.ones(6))
+    q = plain(x, rr).exp()[:, [0, 2, 3]]
+    q = q / q.sum(dim=1, keepdim=True)  # the beat path's softmax over N, V, F
+    g = torch.softmax(first.timing(first.rr_norm(rr)), dim=1)[:, 1]  # timing's P(S)
+    torch.testing.assert_close(p[:, 2], q[:, 1])
+    torch.testing.assert_close(p[:, 1], (1 - q[:, 1]) * g)
+    torch.testing.assert_close(p[:, 0], (1 - g) * q[:, 0])
+    with torch.no_grad():  # timing sure of S: a V-shaped beat stays V, an N-shaped one turns S
+        first.timing.bias.copy_(torch.tensor([-20.0, 20.0, -20.0, -20.0]))
+    p = first(x, rr).exp()
+    assert torch.all(p[:, 0] < 1e-6) and torch.allclose(p[:, 2], q[:, 1])
+    plain.load_state_dict(first.state_dict())
+    first.train(), plain.train()
+    torch.manual_seed(1)
+    a = first(x, rr)
+    torch.manual_seed(1)
+    torch.testing.assert_close(a, plain(x, rr))  # the training likelihood is unchanged
+    with pytest.raises(ValueError, match="set timing_classes"):
+        rr_resnet(num_classes=4, num_rr=6, morphology_first=["V"], class_names=list("NSVF"))
+    with pytest.raises(ValueError, match="both"):
+        rr_resnet(morphology_first=["S"], **kw)
+
+
 def test_timing_classes_must_name_known_classes():
     from seqlab.models.rr_resnet import rr_resnet
 

@@ -61,3 +61,29 @@ def test_the_refit_learns_from_the_validation_patients_too():
     both = fit_split(train, val)
     assert both.x["rr"].shape == (5, 2) and both.y.tolist() == [0, 1, 0, 1, 1]
     assert fit_split(train, Split({"x": np.zeros((0, 1, 4)), "rr": np.zeros((0, 2))}, np.zeros(0, int))) is train
+
+
+def test_with_morphology_first_the_refit_judges_timing_on_the_beats_the_shape_left():
+    """V beats are premature too; with ``morphology_first: [V]`` the regression never sees them,
+    so it is S against N and F, and the composed P(S) is (1 - P(V)) times its probability."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(2)
+    rr = rng.normal(size=(800, 4)).astype(np.float32)
+    y = np.where(rr[:, 0] < -0.8, 1, 0)
+    y[(rr[:, 0] < -0.8) & (rr[:, 2] > 0.5)] = 2  # V: just as early as S
+    y[rr[:, 3] > 1.8] = 3
+    torch.manual_seed(0)
+    net = rr_resnet(num_classes=4, num_rr=4, width=4, depth=1, hidden=8, rr_hidden=4,
+                    timing_classes=["S"], morphology_first=["V"], class_names=list("NSVF")).eval()
+    fit_timing_layer(net, Split({"x": np.zeros((800, 1, 187), np.float32), "rr": rr}, y))
+    with torch.no_grad():
+        z = net.rr_norm(torch.from_numpy(rr)).double().numpy()
+        g = torch.softmax(net.timing(torch.from_numpy(z).float()), dim=1).numpy()
+    keep = y != 2
+    scaler = StandardScaler().fit(z[keep])
+    ref = LogisticRegression(C=0.1, class_weight="balanced", max_iter=2000).fit(
+        scaler.transform(z[keep]), (y[keep] == 1).astype(int))
+    np.testing.assert_allclose(g[:, 1], ref.predict_proba(scaler.transform(z))[:, 1], atol=1e-5)
+    assert g[:, [2, 3]].max() < 1e-9  # timing never names V or F

@@ -37,6 +37,16 @@ Why this design, for the inter-patient task (train on some patients, test on oth
    The output is then log-probabilities (a softmax of them returns the probabilities;
    cross-entropy on them is the exact negative log-likelihood), so training, export and
    inference are unchanged.
+6. **Shape before timing** (``morphology_first``, e.g. ``[V]``, with ``timing_classes``). A
+   ventricular beat comes early too, so a timing model over RR features calls it S (DS1
+   record 106: half its V beats lost to S). A cardiologist reads the QRS first: a wide, odd
+   beat is ventricular whatever its timing; only a supraventricular-looking beat is then
+   judged by its timing. So at evaluation the output composes in that order: P(V) is the
+   beat path's own share of V; what is left, 1 - P(V), is S with the timing probability and
+   otherwise N or F in the beat path's proportions. Training is unchanged (the beat path
+   learns its softmax on N, V and F beats, the timing layer is refitted afterwards on the
+   beats that are not V); only the composition differs, so evaluation, export and
+   ``seqlab predict`` all see it.
 
 The rhythm gate that once lived here (no S inside an irregular rhythm) is post-processing of
 probabilities and lives in ``seqlab.inference.postprocess``: the network maps inputs to logits
@@ -95,6 +105,7 @@ class RRResNet(nn.Module):
         noise_std: float,
         dropconnect: float,
         timing: list[int] | None = None,
+        morphology_first: list[int] | None = None,
     ):
         super().__init__()
         if depth < 1 or width < 1:
@@ -131,6 +142,7 @@ class RRResNet(nn.Module):
         self.rr_norm = FeatureBatchNorm(num_rr) if num_rr > 0 else None
         self.wide = nn.Linear(num_rr, num_classes) if num_rr > 0 else None
         self.timing = self._timing_head(sorted(set(timing or [])), num_rr, num_classes)
+        self._morphology_first(sorted(set(morphology_first or [])), sorted(set(timing or [])), num_classes)
 
     def _timing_head(self, timing: list[int], num_rr: int, num_classes: int) -> nn.Linear | None:
         """The linear layer deciding the timing classes, and the index buffers that put the
@@ -146,6 +158,28 @@ class RRResNet(nn.Module):
         self.register_buffer("class_order", torch.tensor([order.index(k) for k in range(num_classes)],
                                                          dtype=torch.long), persistent=False)
         return nn.Linear(num_rr, num_classes) if timing else None
+
+    def _morphology_first(self, first: list[int], timing: list[int], num_classes: int) -> None:
+        """Positions (among the non-timing classes) of the classes the beat path decides before
+        timing, and of the ones that share what timing leaves."""
+        if first and not timing:
+            raise ValueError("morphology_first orders the beat path before timing_classes: set timing_classes too")
+        if set(first) & set(timing):
+            raise ValueError("a class cannot be both in morphology_first and in timing_classes")
+        others = [k for k in range(num_classes) if k not in timing]
+        if first and len(first) >= len(others):
+            raise ValueError("morphology_first must leave at least one class to share with timing")
+        self.register_buffer("first_pos", torch.tensor([others.index(k) for k in first], dtype=torch.long),
+                             persistent=False)
+        self.register_buffer("rest_pos", torch.tensor([i for i, k in enumerate(others) if k not in first],
+                                                      dtype=torch.long), persistent=False)
+        self.register_buffer("rest_mask", torch.tensor([0.0 if k in first else 1.0 for k in others]),
+                             persistent=False)
+
+    @property
+    def morphology_first_classes(self) -> list[int]:
+        """Class indices decided by the beat path before timing (empty: timing first)."""
+        return self.other_index[self.first_pos].tolist() if self.timing is not None else []
 
     def forward(self, x: torch.Tensor, rr: torch.Tensor | None = None) -> torch.Tensor:
         rr = check_rr(rr, self.num_rr)
@@ -165,7 +199,21 @@ class RRResNet(nn.Module):
             logits = logits + self.wide(rr)  # (B, K)
         if self.timing is None:
             return logits
+        if self.first_pos.numel() and not self.training:
+            return self._shape_then_timing(logits, self.timing(rr))
         return self._factorised(logits, self.timing(rr))
+
+    def _shape_then_timing(self, logits: torch.Tensor, timing_logits: torch.Tensor) -> torch.Tensor:
+        """log P with ``morphology_first``: those classes take the beat path's softmax share q;
+        timing class t gets (1 - q_first) g_t; every other class o gets (1 - sum g_t) q_o
+        (g = softmax of ``timing_logits``). The three parts sum to one."""
+        log_q = torch.log_softmax(logits.index_select(1, self.other_index), dim=1)  # (B, K-T)
+        gate = torch.log_softmax(timing_logits, dim=1)  # (B, K)
+        log_left = torch.logsumexp(log_q.index_select(1, self.rest_pos), dim=1, keepdim=True)  # (B, 1) 1 - q_first
+        not_timing = torch.logsumexp(gate.index_select(1, self.other_index), dim=1, keepdim=True)  # (B, 1)
+        others = log_q + not_timing * self.rest_mask  # (B, K-T): the first classes keep log q
+        stacked = torch.cat([gate.index_select(1, self.timing_index) + log_left, others], dim=1)
+        return stacked.index_select(1, self.class_order)  # (B, K) log-probabilities in class order
 
     def _factorised(self, logits: torch.Tensor, timing_logits: torch.Tensor) -> torch.Tensor:
         """log P: timing classes from the multinomial ``timing_logits`` (B, K); the rest share
@@ -196,10 +244,12 @@ def rr_resnet(
     noise_std: float = 0.02,
     dropconnect: float = 0.0,
     timing_classes: list[str] = (),
+    morphology_first: list[str] = (),
     class_names: list[str] | None = None,
 ) -> nn.Module:
     """Inter-patient: z-scored beat -> residual CNN, fused with an RR-feature MLP + linear path;
-    ``timing_classes`` (names) are decided by a linear model of the RR-input features alone."""
+    ``timing_classes`` (names) are decided by a linear model of the RR-input features alone,
+    after the beat path has taken the ``morphology_first`` classes (names; point 6)."""
     if seq_len < 2**depth:
         raise ValueError(f"seq_len={seq_len} is too short for depth={depth} (need >= {2**depth})")
     return RRResNet(
@@ -218,15 +268,16 @@ def rr_resnet(
         noise_std=noise_std,
         dropconnect=dropconnect,
         timing=_class_indices(timing_classes, class_names, num_classes),
+        morphology_first=_class_indices(morphology_first, class_names, num_classes, "morphology_first"),
     )
 
 
-def _class_indices(names, class_names: list[str] | None, num_classes: int) -> list[int]:
+def _class_indices(names, class_names: list[str] | None, num_classes: int, what: str = "timing_classes") -> list[int]:
     names = list(names or [])
     if not names:
         return []
     known = list(class_names) if class_names else [str(k) for k in range(num_classes)]
     missing = [n for n in names if n not in known]
     if missing:
-        raise ValueError(f"timing_classes {missing} are not among the classes {known}")
+        raise ValueError(f"{what} {missing} are not among the classes {known}")
     return [known.index(n) for n in names]

@@ -67,7 +67,15 @@ def _timing_sentence(model: dict[str, Any]) -> str:
     return (f"The probability of {', '.join(classes)} comes from a linear model of the RR-input features alone "
             "(scikit-learn's class-balanced logistic regression, C = 0.1, refitted on the training and "
             "validation beats after training); the network's beat path shares the rest between the other "
-            "classes. ")
+            "classes. " + _shape_first(model.get("morphology_first") or []))
+
+
+def _shape_first(classes: list[str]) -> str:
+    if not classes:
+        return ""
+    return (f"Before timing, the beat path decides {', '.join(classes)} on its own: a beat it calls "
+            f"{' or '.join(classes)} keeps that probability however early it comes, and the timing model "
+            "(fitted on the other beats) shares out only the rest. ")
 
 
 def _vote_sentence(evaluation: dict[str, Any]) -> str:

@@ -42,6 +42,34 @@ def test_a_premature_beat_keeps_its_s_call_among_normal_looking_neighbours():
     assert (after[early].argmax(1) == 1).all()
 
 
+def compose_shape_first(q, g):
+    """rr_resnet(morphology_first=[V]) output from the beat path's N/V/F shares q and timing's P(S) g."""
+    return np.stack([(1 - g) * q[:, 0], (1 - q[:, 1]) * g, q[:, 1], (1 - g) * q[:, 2]], axis=1)
+
+
+def test_with_shape_first_the_vote_averages_the_beat_paths_own_shares():
+    """Normal-looking beats, most of them premature (timing says S): averaging the composed
+    columns would hand the premature neighbours' leftover V share to the on-time beats; the
+    vote for ``morphology_first: [V]`` averages the beat path's q and keeps every beat's g."""
+    beats, wide = two_shapes()
+    narrow = np.flatnonzero(~wide)
+    rng = np.random.default_rng(2)
+    q = np.tile([0.9, 0.1, 0.0], (len(beats), 1))
+    q[wide] = [0.2, 0.8, 0.0]
+    g = np.full(len(beats), 0.02)
+    g[narrow[rng.random(narrow.size) < 0.9]] = 0.995  # premature, normal shape: S (an ectopic majority)
+    probs = compose_shape_first(q, g)
+    naive = mv.morphology_vote(probs, beats, None, 10, CLASSES)
+    after = mv.morphology_vote(probs, beats, None, 10, CLASSES, first=["V"])
+    on_time = ~wide & (g < 0.5)
+    assert (naive.argmax(1)[on_time] == 2).any()  # the failure the composition-aware vote removes
+    assert (after.argmax(1)[on_time] == 0).all() and (after.argmax(1)[g > 0.5] == 1).all()
+    assert (after.argmax(1)[wide] == 2).all()
+    np.testing.assert_allclose(after.sum(1), 1, atol=1e-5)
+    nb = mv.nearest_neighbours(mv.principal_components(beats), 10)
+    np.testing.assert_allclose(after, compose_shape_first(q[nb].mean(axis=1), g), atol=1e-5)
+
+
 def test_records_vote_separately():
     beats, wide = two_shapes()
     probs = np.tile([0.1, 0.0, 0.9, 0.0], (len(beats), 1))  # record a: every beat V

@@ -23,7 +23,7 @@ from seqlab.evaluation import regression
 from seqlab.inference import reconstruction, sklearn_model
 from seqlab.inference.inside import write_inside_figures
 from seqlab.inference.loading import load_model
-from seqlab.inference.postprocess import postprocess
+from seqlab.inference.postprocess import postprocess, shape_first
 from seqlab.inference.proba import predict_logits, predict_proba
 from seqlab.models.registry import MODELS
 from seqlab.report.rundir import read_json
@@ -52,7 +52,8 @@ def evaluate(run_dir: str | Path, split: str | None = None, data_dir: str | None
     t0 = time.perf_counter()
     probs = sklearn_model.predict_proba(model, part.x) if sklearn_model.is_estimator(model) else \
         predict_proba(model, part.x, cfg.eval.batch_size, groups=part.groups)
-    probs = postprocess(probs, part.x, part.groups, cfg.eval, data.classes, data.model_kwargs.get("rr_names"))
+    probs = postprocess(probs, part.x, part.groups, cfg.eval, data.classes, data.model_kwargs.get("rr_names"),
+                        shape_first(cfg))
     infer_s = time.perf_counter() - t0
     result = metricslib.compute(part.y, probs, data.classes)
     result["split"] = split

@@ -17,7 +17,7 @@ from seqlab import config as configlib
 from seqlab.errors import ConfigError
 from seqlab.inference.explain import check_method, check_network, explain_beats
 from seqlab.inference.loading import load_model
-from seqlab.inference.postprocess import postprocess
+from seqlab.inference.postprocess import postprocess, shape_first
 from seqlab.inference.prefetch import beat_options, prepare_record
 from seqlab.inference.proba import predict_proba
 from seqlab.report import inside_plots
@@ -81,7 +81,8 @@ def explain_record(run_dir: str | Path, record: str | Path, out: str | Path, *, 
     summary = read_json(run_dir / "data_summary.json")
     classes, rr_names = summary["classes"], summary.get("model_kwargs", {}).get("rr_names")
     prepared = prepare_record(record, opts, annotations)
-    probs = postprocess(predict_proba(model, prepared.inputs), prepared.inputs, None, cfg.eval, classes, rr_names)
+    probs = postprocess(predict_proba(model, prepared.inputs), prepared.inputs, None, cfg.eval, classes, rr_names,
+                        shape_first(cfg))
     rows = choose_beats(probs, classes, beats, cls, n)
     t0 = time.perf_counter()
     pick = {k: v[rows] for k, v in prepared.inputs.items()} if isinstance(prepared.inputs, dict) else prepared.inputs[rows]

@@ -52,9 +52,15 @@ def irregularity_column(x, rr_names: Sequence[str] | None) -> np.ndarray:
     return np.asarray(x["rr"])[:, names.index("irregularity")]
 
 
+def shape_first(cfg) -> list[str]:
+    """The classes the run's network decides by shape before timing (``model.morphology_first``)."""
+    return list(cfg.model.params.get("morphology_first") or [])
+
+
 def postprocess(probs: np.ndarray, x, groups: np.ndarray | None, eval_cfg, classes: Sequence[str],
-                rr_names: Sequence[str] | None = None) -> np.ndarray:
-    """The run's ``eval`` post-processing (unchanged when every step is off)."""
+                rr_names: Sequence[str] | None = None, first: Sequence[str] = ()) -> np.ndarray:
+    """The run's ``eval`` post-processing (unchanged when every step is off); ``first`` is
+    ``shape_first(cfg)``, which the vote must know to average the beat path's own shares."""
     if eval_cfg.rhythm_gate is not None:
         probs = rhythm_gate(probs, irregularity_column(x, rr_names), eval_cfg.rhythm_gate, classes)
-    return vote_from_config(probs, x, groups, eval_cfg, classes)
+    return vote_from_config(probs, x, groups, eval_cfg, classes, first)

@@ -25,7 +25,7 @@ from seqlab import config as configlib
 from seqlab.errors import ConfigError
 from seqlab.report.rundir import read_json
 from seqlab.inference import onnx_engine
-from seqlab.inference.postprocess import postprocess
+from seqlab.inference.postprocess import postprocess, shape_first
 from seqlab.inference.prefetch import PreparedRecord, beat_options, prepare_record
 
 # the annotation symbol written for each class name (AAMI classes use their own letter)
@@ -88,7 +88,8 @@ class Predictor:
         probs = prepared.probs  # classified by the process that prepared it (ONNX Runtime only)
         if probs is None or self.engine != "onnx":
             probs = self.model.predict_proba(prepared.inputs, self.cfg.eval.batch_size)
-        probs = postprocess(probs, prepared.inputs, None, self.cfg.eval, self.classes, self.rr_names)
+        probs = postprocess(probs, prepared.inputs, None, self.cfg.eval, self.classes, self.rr_names,
+                                shape_first(self.cfg))
         return probs, prepared.peaks
 
     def classify(self, prepared: PreparedRecord, *, out: str | Path | None = None,

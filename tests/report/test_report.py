@@ -34,6 +34,7 @@ def test_methods_paragraph_says_how_ecg_beats_were_made():
     text = methods_paragraph(ecg, {"protocol": "DS1 folds"})["text"]
     assert "0.25 s before to 0.4 s after the R peak" in text and "patient-relative RR, P-wave" in text
     assert "probability of S comes from a linear model of the RR-input features alone" in text
+    assert "beat path decides V first" in text  # model.morphology_first: [V]
     assert "median beat" in text and "de Chazal" in " ".join(methods_paragraph(ecg, {})["references"])
     smoke = config.load(REPO / "configs/smoke.yaml").to_dict()
     assert "Beats:" not in methods_paragraph(smoke, {})["text"]  # not ECG data: no beat sentence

@@ -64,18 +64,17 @@ def _timing_sentence(model: dict[str, Any]) -> str:
     classes = model.get("timing_classes") or []
     if not classes:
         return ""
-    return (f"The probability of {', '.join(classes)} comes from a linear model of the RR-input features alone "
-            "(scikit-learn's class-balanced logistic regression, C = 0.1, refitted on the training and "
-            "validation beats after training); the network's beat path shares the rest between the other "
-            "classes. " + _shape_first(model.get("morphology_first") or []))
-
-
-def _shape_first(classes: list[str]) -> str:
-    if not classes:
-        return ""
-    return (f"Before timing, the beat path decides {', '.join(classes)} on its own: a beat it calls "
-            f"{' or '.join(classes)} keeps that probability however early it comes, and the timing model "
-            "(fitted on the other beats) shares out only the rest. ")
+    lr = ("scikit-learn's class-balanced logistic regression, C = 0.1, refitted on the training and "
+          "validation beats after training")
+    first = model.get("morphology_first") or []
+    if not first:
+        return (f"The probability of {', '.join(classes)} comes from a linear model of the RR-input features "
+                f"alone ({lr}); the network's beat path shares the rest between the other classes. ")
+    return (f"The network's beat path decides {', '.join(first)} first: a beat it calls {' or '.join(first)} "
+            f"keeps that probability however early it comes. Of the rest, the probability of "
+            f"{', '.join(classes)} comes from a linear model of the RR-input features alone ({lr}, on the beats "
+            f"that are not {' or '.join(first)}), and the other classes share what is left by the beat path's "
+            "proportions. ")
 
 
 def _vote_sentence(evaluation: dict[str, Any]) -> str:

@@ -15,7 +15,8 @@ see a linear layer like any other.
 With ``morphology_first`` (e.g. V) the beat path has already taken those beats, and timing
 only judges the rest: the regression is fitted on the beats of the other classes, timing
 classes against all the remaining ones pooled (S against N and F), which is the decision it
-makes there. On DS1 leave-one-record-out, fitting on N and S beats alone gave the same figures.
+makes there. Fitting on N and S beats alone scored the same (DS1 leave-one-record-out,
+recomposed from stored outputs: macro-F1 0.554 vs 0.555).
 """
 
 from __future__ import annotations

@@ -97,12 +97,13 @@ def main() -> None:
         rec = read_record_for(args.data_dir / n, cfg, annotator="atr")
         thinned[n] = (feature_matrix(rec, cfg, peaks).astype(np.float64), y[n][keep], peaks)
         print(f"{n}: {keep.sum()} of {keep.size} beats kept, S share {np.mean(y[n][keep] == S):.2f}")
+    # the beats the S model is fitted and scored on: every beat, or (shape first) the non-V ones
+    rows_of = (lambda yy: yy >= 0) if args.timing == "all" else (lambda yy: (yy >= 0) & (yy != V))
     for kind in args.extra:
         add = (lambda f, p: f) if kind == "none" else (lambda f, p: np.c_[f, extra_columns(kind, p, fs)])
         rows, hit, total, false = [], 0, 0, 0
         for n in held:
             train = [m for m in names if m != n]
-            rows_of = (lambda yy: yy >= 0) if args.timing == "all" else (lambda yy: (yy >= 0) & (yy != V))
             xt = np.concatenate([add(x[m], per[m]["peaks"])[rows_of(y[m])] for m in train])
             yt = np.concatenate([y[m][rows_of(y[m])] for m in train])
             clf = beat_lr().fit(xt, yt if args.timing == "all" else (yt == S).astype(int))

@@ -89,7 +89,7 @@ class Predictor:
         if probs is None or self.engine != "onnx":
             probs = self.model.predict_proba(prepared.inputs, self.cfg.eval.batch_size)
         probs = postprocess(probs, prepared.inputs, None, self.cfg.eval, self.classes, self.rr_names,
-                                shape_first(self.cfg))
+                            shape_first(self.cfg))
         return probs, prepared.peaks
 
     def classify(self, prepared: PreparedRecord, *, out: str | Path | None = None,
